@@ -1,0 +1,110 @@
+"""Containers: ``Sequential``."""
+
+from collections.abc import Iterator
+from typing import Self, overload
+
+from typing_extensions import override
+
+from minitorch_nn._types import Tensor
+from minitorch_nn.module import Module, ModuleBase
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Module):
+    """A chain of modules: ``forward`` runs them in order, ``backward`` in reverse.
+
+    An error raised inside a child gets a note naming the child's index
+    (``in Sequential layer [i]``) and keeps its original traceback; nested
+    containers add one note per level.
+
+    Args:
+        *modules: the children, in the order ``forward`` applies them.
+
+    Shape:
+        - Input: what the first child takes.
+        - Output: what the last child returns.
+
+    Example:
+        >>> import torch
+        >>> from minitorch_nn import Linear, Tanh
+        >>> g = torch.Generator().manual_seed(0)
+        >>> model = Sequential(Linear(784, 50, generator=g), Tanh(), Linear(50, 10, generator=g))
+        >>> model.append(Tanh())
+        Sequential(
+          (0): Linear(in_features=784, out_features=50)
+          (1): Tanh()
+          (2): Linear(in_features=50, out_features=10)
+          (3): Tanh()
+        )
+        >>> model(torch.zeros(32, 784)).shape
+        torch.Size([32, 10])
+        >>> model.backward(torch.ones(32, 10)).shape
+        torch.Size([32, 784])
+        >>> len(model), sum(p.value.numel() for p in model.parameters())
+        (4, 39760)
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        self._modules: list[Module] = []
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> Self:
+        """Add ``module`` at the end; return ``self``."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"Sequential: expected a Module at position {len(self._modules)}, got {type(module).__name__}"
+            )
+        self._modules.append(module)
+        return self
+
+    @override
+    def named_children(self) -> Iterator[tuple[str, ModuleBase]]:
+        for index, module in enumerate(self._modules):
+            yield str(index), module
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Apply each child in order; each caches what its own ``backward`` needs."""
+        output = input
+        for index, module in enumerate(self._modules):
+            try:
+                output = module.forward(output)
+            except Exception as err:
+                err.add_note(f"in Sequential layer [{index}]")
+                raise
+        return output
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Call each child's ``backward`` in reverse order; return d loss / d input."""
+        grad = grad_output
+        for index in reversed(range(len(self._modules))):
+            try:
+                grad = self._modules[index].backward(grad)
+            except Exception as err:
+                err.add_note(f"in Sequential layer [{index}]")
+                raise
+        return grad
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules)
+
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+    @overload
+    def __getitem__(self, index: slice) -> "Sequential": ...
+    def __getitem__(self, index: int | slice) -> "Module | Sequential":
+        if isinstance(index, slice):
+            return Sequential(*self._modules[index])
+        try:
+            return self._modules[index]
+        except IndexError:
+            raise IndexError(
+                f"Sequential: index {index} is out of range for {len(self._modules)} layers"
+            ) from None

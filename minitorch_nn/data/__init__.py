@@ -1,0 +1,5 @@
+"""Data sets: MNIST and Fashion-MNIST with the course loader's semantics."""
+
+from minitorch_nn.data.mnist import DATA_DIR_ENV, REDUCED_SIZE, Dataset, Split, load_data
+
+__all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]

@@ -1,0 +1,204 @@
+"""MNIST and Fashion-MNIST, loaded through torchvision with the course loader's semantics.
+
+The loader takes a folder holding the four original IDX files (gzipped, as
+distributed, or extracted), or torchvision's own ``<root>/MNIST/raw`` layout,
+and reads them with torchvision's dataset classes, fully offline. A reduced
+split (the first 1000 training and 1000 test MNIST images) ships with the
+package, so the reference example needs no data folder at all.
+"""
+
+import gzip
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import torch
+
+from minitorch_nn._types import Tensor
+
+__all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]
+
+Dataset = Literal["mnist", "fashion-mnist"]
+
+DATA_DIR_ENV = "MINITORCH_NN_DATA_DIR"
+"""Environment variable naming a folder with ``mnist/`` and ``fashion-mnist/`` inside."""
+
+REDUCED_SIZE = 1000
+"""How many training and test images the reduced split keeps (the first ones, in file order)."""
+
+FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+_CLASS_NAMES: dict[str, str] = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+_NUM_CLASSES = 10
+
+
+class Split(NamedTuple):
+    """Training and test tensors, unpackable as ``train_input, train_target, test_input, test_target``."""
+
+    train_input: Tensor
+    train_target: Tensor
+    test_input: Tensor
+    test_target: Tensor
+
+
+def _file(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _candidates(root: Path, dataset: Dataset) -> list[Path]:
+    raw = Path(_CLASS_NAMES[dataset]) / "raw"
+    return [root, root / raw, root / dataset, root / dataset / raw]
+
+
+def _find_folder(root: Path, dataset: Dataset) -> Path | None:
+    for folder in _candidates(root, dataset):
+        if all(_file(folder, name) is not None for name in FILES):
+            return folder
+    return None
+
+
+def _torchvision_class(dataset: Dataset) -> type:
+    from torchvision import datasets  # imported lazily: it takes seconds
+
+    cls: type = getattr(datasets, _CLASS_NAMES[dataset])
+    return cls
+
+
+def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Stage the files in torchvision's layout in a temporary folder and load them there."""
+    cls = _torchvision_class(dataset)
+    with tempfile.TemporaryDirectory(prefix="minitorch_nn-") as tmp:
+        raw = Path(tmp) / cls.__name__ / "raw"
+        raw.mkdir(parents=True)
+        try:
+            for name in FILES:
+                source = _file(folder, name)
+                assert source is not None  # _find_folder checked every file
+                if source.suffix == ".gz":
+                    with gzip.open(source, "rb") as src, open(raw / name, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                else:
+                    (raw / name).symlink_to(source.resolve())
+            train, test = cls(tmp, train=True), cls(tmp, train=False)
+        except (AssertionError, EOFError, OSError, RuntimeError, ValueError) as err:
+            raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
+    return (*_checked(train.data, train.targets, folder), *_checked(test.data, test.targets, folder))
+
+
+def _checked(images: Tensor, labels: Tensor, folder: Path) -> tuple[Tensor, Tensor]:
+    if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28) or images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"load_data: expected N images of 28x28 and N labels in {folder}, "
+            f"got images {tuple(images.shape)} and labels {tuple(labels.shape)}"
+        )
+    return images, labels
+
+
+def _one_hot(labels: Tensor) -> Tensor:
+    return torch.zeros(labels.shape[0], _NUM_CLASSES).scatter_(1, labels.view(-1, 1), 1.0)
+
+
+def _reduced_mnist() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    with resources.as_file(resources.files("minitorch_nn.data") / "mnist_1000") as folder:
+        return _read_folder(Path(folder), "mnist")
+
+
+def _missing(root: Path | None, dataset: Dataset, full: bool) -> FileNotFoundError:
+    looked = [str(c) for c in _candidates(root, dataset)] if root is not None else []
+    where = "looked in " + ", ".join(looked) if looked else f"no root given and {DATA_DIR_ENV} is not set"
+    shipped = "" if dataset != "mnist" or not full else " (only the reduced MNIST split ships with the package)"
+    return FileNotFoundError(
+        f"load_data: no {dataset} data{shipped}: {where}. Pass root=<a folder holding "
+        f"{', '.join(n + '.gz' for n in FILES)}>, set {DATA_DIR_ENV} to a folder with a "
+        f"'{dataset}' subfolder, or pass download=True with a root to download into."
+    )
+
+
+def _raw(root: Path | None, dataset: Dataset, full: bool, download: bool) -> tuple[Tensor, ...]:
+    if root is None and os.environ.get(DATA_DIR_ENV):
+        root = Path(os.environ[DATA_DIR_ENV])
+    if root is None:
+        if dataset == "mnist" and not full:
+            return _reduced_mnist()
+        raise _missing(None, dataset, full)
+    folder = _find_folder(root, dataset)
+    if folder is not None:
+        return _read_folder(folder, dataset)
+    if download:
+        cls = _torchvision_class(dataset)
+        train, test = cls(str(root), train=True, download=True), cls(str(root), train=False, download=True)
+        return train.data, train.targets, test.data, test.targets
+    raise _missing(root, dataset, full)
+
+
+def load_data(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    dataset: Dataset = "mnist",
+    full: bool = False,
+    one_hot: bool = False,
+    normalize: bool = False,
+    flatten: bool = True,
+    download: bool = False,
+) -> Split:
+    """Load MNIST or Fashion-MNIST as float tensors, as the course's ``load_data`` does.
+
+    Where the files come from, in order: ``root`` (the folder itself, its
+    ``MNIST/raw`` or ``FashionMNIST/raw``, or its ``mnist``/``fashion-mnist``
+    subfolder); else the folder named by ``$MINITORCH_NN_DATA_DIR``; else, for
+    the reduced MNIST split, the copy shipped with the package.
+
+    Args:
+        root: folder holding the four IDX files (``.gz`` or extracted). Default: see above.
+        dataset: ``"mnist"`` or ``"fashion-mnist"``. Default: ``"mnist"``.
+        full: keep all 60000/10000 images instead of the first 1000/1000. Default: ``False``.
+        one_hot: return targets as 0/1 rows of shape (N, 10) instead of class indices. Default: ``False``.
+        normalize: subtract ONE scalar mean and divide by ONE scalar unbiased std,
+            both computed on the (narrowed) training images, from train and test. Default: ``False``.
+        flatten: images of shape (N, 784) rather than (N, 1, 28, 28). Default: ``True``.
+        download: if no files are found under ``root``, download them there with
+            torchvision's downloader (needs a network). Default: ``False``.
+
+    Shape:
+        - train_input, test_input: (N, 784) float32 (or (N, 1, 28, 28)), pixels in [0, 255] unless normalised.
+        - train_target, test_target: (N,) int64 class indices, or (N, 10) float32 when ``one_hot``.
+
+    Raises:
+        FileNotFoundError: if no data is found; the message says where it looked and what to pass.
+        ValueError: if the files are truncated or not MNIST-format IDX files.
+
+    Example:
+        >>> train_input, train_target, test_input, test_target = load_data(one_hot=True, normalize=True)
+        >>> train_input.shape, train_target.shape, test_input.shape
+        (torch.Size([1000, 784]), torch.Size([1000, 10]), torch.Size([1000, 784]))
+        >>> round(train_input.mean().item(), 4), round(train_input.std().item(), 4)
+        (0.0, 1.0)
+    """
+    if dataset not in _CLASS_NAMES:
+        raise ValueError(f"load_data: expected dataset 'mnist' or 'fashion-mnist', got {dataset!r}")
+    path = Path(root) if root is not None else None
+    train_images, train_labels, test_images, test_labels = _raw(path, dataset, full, download)
+    if not full:
+        train_images, train_labels = train_images[:REDUCED_SIZE], train_labels[:REDUCED_SIZE]
+        test_images, test_labels = test_images[:REDUCED_SIZE], test_labels[:REDUCED_SIZE]
+    shape = (-1, 28 * 28) if flatten else (-1, 1, 28, 28)
+    train_input = train_images.reshape(shape).float()
+    test_input = test_images.reshape(shape).float()
+    if normalize:
+        mean, std = train_input.mean(), train_input.std()
+        train_input.sub_(mean).div_(std)
+        test_input.sub_(mean).div_(std)
+    train_target, test_target = train_labels.long(), test_labels.long()
+    if one_hot:
+        train_target, test_target = _one_hot(train_target), _one_hot(test_target)
+    return Split(train_input, train_target, test_input, test_target)

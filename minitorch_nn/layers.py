@@ -1,0 +1,120 @@
+"""Layers with parameters: ``Linear``."""
+
+import math
+from typing import Final
+
+import torch
+from typing_extensions import override
+
+from minitorch_nn import init
+from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn.module import Module
+from minitorch_nn.parameter import Parameter
+
+__all__ = ["Linear"]
+
+
+def _check_size(owner: str, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{owner}: expected {name} to be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{owner}: expected {name} > 0, got {value}")
+    return value
+
+
+class Linear(Module):
+    r"""Affine map :math:`y = x W^T + b`.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if ``False``, the layer learns no additive bias. Default: ``True``.
+        generator: random generator for the initial values. Default: torch's global one.
+        device: device of the parameters. Default: torch's default device.
+        dtype: floating-point dtype of the parameters. Default: torch's default dtype.
+
+    Shape:
+        - Input: :math:`(N, H_{in})` with :math:`H_{in} =` ``in_features``.
+        - Output: :math:`(N, H_{out})` with :math:`H_{out} =` ``out_features``.
+
+    Attributes:
+        weight: ``Parameter`` of shape ``(out_features, in_features)``, drawn from
+            :math:`U(-k, k)` with :math:`k = 1/\sqrt{\text{in\_features}}`, as torch does.
+        bias: ``Parameter`` of shape ``(out_features,)``, drawn from the same
+            distribution, or ``None`` if ``bias=False``.
+
+    Example:
+        >>> layer = Linear(784, 50, generator=torch.Generator().manual_seed(0))
+        >>> layer
+        Linear(in_features=784, out_features=50)
+        >>> layer(torch.zeros(32, 784)).shape
+        torch.Size([32, 50])
+        >>> layer.backward(torch.ones(32, 50)).shape
+        torch.Size([32, 784])
+        >>> layer.bias.grad[:3].tolist()
+        [32.0, 32.0, 32.0]
+    """
+
+    in_features: Final[int]
+    out_features: Final[int]
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        bias: bool = True,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = _check_size("Linear", "in_features", in_features)
+        self.out_features = _check_size("Linear", "out_features", out_features)
+        bound = 1.0 / math.sqrt(in_features)
+        weight = torch.empty(out_features, in_features, device=device, dtype=dtype)
+        self.weight = Parameter(init.uniform_(weight, -bound, bound, generator=generator))
+        self.bias: Parameter | None = None
+        if bias:
+            b = torch.empty(out_features, device=device, dtype=dtype)
+            self.bias = Parameter(init.uniform_(b, -bound, bound, generator=generator))
+        self._input: Tensor | None = None
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Return ``input @ weight.T + bias``; cache ``input`` (not a copy) for ``backward``."""
+        self._check_floating(input)
+        if input.dim() != 2 or input.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r}: expected input of shape (N, {self.in_features}), got {shape_str(input)}"
+            )
+        if input.dtype != self.weight.dtype:
+            raise TypeError(f"{self!r}: expected input of dtype {self.weight.dtype}, got {input.dtype}")
+        self._input = input
+        if self.bias is None:
+            return torch.mm(input, self.weight.value.t())
+        return torch.addmm(self.bias.value, input, self.weight.value.t())
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of
+        ``grad_output`` to ``bias.grad``; return ``grad_output @ weight``."""
+        input = self._cached(self._input)
+        if grad_output.shape != (input.shape[0], self.out_features):
+            raise ValueError(
+                f"{self!r}: expected grad_output of shape ({input.shape[0]}, {self.out_features}), "
+                f"got {shape_str(grad_output)}"
+            )
+        # Parameter gradients, accumulated in place. The product is formed on its own
+        # and then added (rather than addmm_ into the buffer) so that two backward
+        # calls give exactly twice the gradient, bit for bit.
+        self.weight.grad.add_(torch.mm(grad_output.t(), input))
+        if self.bias is not None:
+            self.bias.grad.add_(grad_output.sum(dim=0))
+        # Input gradient.
+        return torch.mm(grad_output, self.weight.value)
+
+    @override
+    def extra_repr(self) -> str:
+        bias = "" if self.bias is not None else ", bias=False"
+        return f"in_features={self.in_features}, out_features={self.out_features}{bias}"

@@ -1,0 +1,212 @@
+"""The bases every module derives from, and the forward/backward contract.
+
+``ModuleBase`` holds what layers and losses share: parameter discovery,
+``zero_grad``, ``train``/``eval``, ``to``, ``state_dict`` and ``repr``.
+``Module`` is a layer: ``forward(input)`` and ``backward(grad_output)``.
+``Loss`` is a criterion: ``forward(input, target)`` and ``backward()``.
+Keeping the two call signatures on separate classes (Torch7's ``Module`` and
+``Criterion``) means neither overrides the other, so ``mypy --strict`` holds.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple, Self
+
+import torch
+
+from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn.parameter import Parameter
+
+__all__ = ["LoadResult", "Loss", "Module", "ModuleBase"]
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict`` could not match, as ``torch.nn`` reports it."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+    mismatched_keys: list[str]
+
+
+class ModuleBase(ABC):
+    """Shared behaviour of ``Module`` and ``Loss``.
+
+    Parameters and child modules are discovered from the instance's attributes
+    in assignment order: an attribute holding a ``Parameter`` is a parameter,
+    one holding a ``ModuleBase`` is a child. Containers override
+    ``named_children``.
+
+    Attributes:
+        training: ``True`` after ``train()`` (the default), ``False`` after ``eval()``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def named_children(self) -> Iterator[tuple[str, "ModuleBase"]]:
+        """Yield ``(name, child)`` for each direct child module, in assignment order."""
+        for name, value in vars(self).items():
+            if isinstance(value, ModuleBase):
+                yield name, value
+
+    def children(self) -> Iterator["ModuleBase"]:
+        """Yield each direct child module."""
+        for _, child in self.named_children():
+            yield child
+
+    def _named_own_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield name, value
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, parameter)`` for every parameter, own ones first.
+
+        A parameter shared by several modules is yielded once, under its first name.
+        """
+        seen: set[int] = set()
+        for name, param in self._named_parameters_with_duplicates(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param
+
+    def _named_parameters_with_duplicates(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        for name, param in self._named_own_parameters():
+            yield prefix + name, param
+        for name, child in self.named_children():
+            yield from child._named_parameters_with_duplicates(f"{prefix}{name}.")
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Yield every ``Parameter`` of this module and its children, in registration order."""
+        for _, param in self.named_parameters():
+            yield param
+
+    def zero_grad(self) -> None:
+        """Zero the ``grad`` buffer of every parameter, in place."""
+        for param in self.parameters():
+            param.zero_grad()
+
+    def train(self, mode: bool = True) -> Self:
+        """Set ``training`` to ``mode`` here and in every child; return ``self``."""
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Self:
+        """Same as ``train(False)``."""
+        return self.train(False)
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Self:
+        """Move every parameter's ``value`` and ``grad`` in place; return ``self``."""
+        for param in self.parameters():
+            param.to_(device=device, dtype=dtype)
+        return self
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Return ``{dotted_name: value}`` for every parameter (the tensors themselves)."""
+        return {name: param.value for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Tensor], strict: bool = True) -> LoadResult:
+        """Copy the values in ``state`` into the parameters, in place.
+
+        Every key is checked before anything is copied. With ``strict=True`` a
+        missing key, an unexpected key or a shape mismatch raises and leaves the
+        module untouched. With ``strict=False`` the matching entries are copied
+        and the rest are returned.
+
+        Raises:
+            RuntimeError: if ``strict`` and the keys or shapes do not match.
+        """
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state]
+        unexpected = [name for name in state if name not in own]
+        mismatched = [
+            name
+            for name, tensor in state.items()
+            if name in own and tuple(tensor.shape) != tuple(own[name].shape)
+        ]
+        if strict and (missing or unexpected or mismatched):
+            lines = [f"{self.__class__.__name__}.load_state_dict: the state does not match"]
+            lines += [f"  missing key: {key}" for key in missing]
+            lines += [f"  unexpected key: {key}" for key in unexpected]
+            lines += [
+                f"  shape mismatch for {key}: expected {shape_str(own[key].value)}, "
+                f"got {shape_str(state[key])}"
+                for key in mismatched
+            ]
+            raise RuntimeError("\n".join(lines))
+        for name, param in own.items():
+            if name in state and name not in mismatched:
+                param.value.copy_(state[name])
+        return LoadResult(missing, unexpected, mismatched)
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of ``repr``; override to show settings."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{self.__class__.__name__}({self.extra_repr()})"
+        lines = [f"{self.__class__.__name__}({self.extra_repr()}"]
+        for name, child in children:
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        return "\n".join(lines) + "\n)"
+
+    def _check_floating(self, tensor: Tensor, what: str = "input") -> None:
+        """Raise ``TypeError`` unless ``tensor`` is a floating-point tensor."""
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{self!r}: expected {what} to be a torch.Tensor, got {type(tensor).__name__}")
+        if not tensor.is_floating_point():
+            raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
+
+    def _cached(self, tensor: Tensor | None) -> Tensor:
+        """Return a tensor saved by ``forward``, or raise if ``forward`` has not run."""
+        if tensor is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        return tensor
+
+
+class Module(ModuleBase):
+    """Base class of every layer: ``forward(input)`` and ``backward(grad_output)``.
+
+    ``forward`` returns the output and saves exactly what ``backward`` needs.
+    ``backward`` first **adds** each parameter's gradient into its ``grad``
+    buffer (so two calls without ``zero_grad()`` give twice the gradient), then
+    returns the gradient of the loss with respect to the input of the last
+    ``forward``. Neither method modifies its argument.
+    """
+
+    @abstractmethod
+    def forward(self, input: Tensor) -> Tensor:
+        """Compute the output for ``input`` and cache what ``backward`` needs."""
+
+    @abstractmethod
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Accumulate parameter gradients and return d loss / d input."""
+
+    def __call__(self, input: Tensor) -> Tensor:
+        return self.forward(input)
+
+
+class Loss(ModuleBase):
+    """Base class of every loss: ``forward(input, target)`` and ``backward()``.
+
+    ``forward`` returns a 0-dim tensor and caches what ``backward`` needs;
+    ``backward`` returns d loss / d input for the last ``forward``.
+    """
+
+    @abstractmethod
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Compute the 0-dim loss and cache what ``backward`` needs."""
+
+    @abstractmethod
+    def backward(self) -> Tensor:
+        """Return d loss / d input for the last ``forward``."""
+
+    def __call__(self, input: Tensor, target: Tensor) -> Tensor:
+        return self.forward(input, target)
