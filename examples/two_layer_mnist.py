@@ -44,7 +44,9 @@ def build_model(seed: int) -> Sequential:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=200, help="training iterations (default: 200)")
     parser.add_argument("--full", action="store_true", help="use all 60000/10000 images, not 1000/1000")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with the MNIST .gz files")

@@ -21,9 +21,9 @@ class Tanh(Module):
 
     Example:
         >>> tanh = Tanh()
-        >>> tanh(torch.tensor([0.0, 1.0])).round(decimals=4).tolist()
+        >>> tanh(torch.tensor([0.0, 1.0], dtype=torch.float64)).round(decimals=4).tolist()
         [0.0, 0.7616]
-        >>> tanh.backward(torch.tensor([1.0, 1.0])).round(decimals=4).tolist()
+        >>> tanh.backward(torch.ones(2, dtype=torch.float64)).round(decimals=4).tolist()
         [1.0, 0.42]
     """
 

@@ -15,6 +15,8 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.parameter import Parameter
 
 __all__ = [
+    "FanMode",
+    "Nonlinearity",
     "calculate_gain",
     "constant_",
     "kaiming_normal_",

@@ -58,9 +58,9 @@ class SGD:
 
     Example:
         >>> p = Parameter(torch.tensor([1.0, 2.0]))
-        >>> p.grad.copy_(torch.tensor([10.0, -10.0]))
-        tensor([ 10., -10.])
-        >>> optimizer = SGD([p], lr=0.1)
+        >>> p.grad.copy_(torch.tensor([2.0, -2.0]))
+        tensor([ 2., -2.])
+        >>> optimizer = SGD([p], lr=0.5)
         >>> optimizer.step()
         >>> p.value.tolist()
         [0.0, 3.0]

@@ -30,13 +30,19 @@ def reduce_idx(source: Path, target: Path, keep: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("source", type=Path, help="folder with the original *-idx?-ubyte.gz files")
     parser.add_argument("target", type=Path, help="folder to write the reduced files into")
     args = parser.parse_args()
     args.target.mkdir(parents=True, exist_ok=True)
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         reduce_idx(args.source / f"{name}.gz", args.target / f"{name}.gz", KEEP)
         print(f"wrote {args.target / name}.gz")
 

@@ -66,7 +66,9 @@ CASES: list[ModuleCase] = [
     ModuleCase("Tanh-3d", lambda g: mn.Tanh(), (2, 3, 4), lambda x, p, t: torch.tanh(x)),
     ModuleCase(
         "Sequential",
-        lambda g: mn.Sequential(mn.Linear(6, 4, generator=g), mn.Tanh(), mn.Linear(4, 3, generator=g), mn.Tanh()),
+        lambda g: mn.Sequential(
+            mn.Linear(6, 4, generator=g), mn.Tanh(), mn.Linear(4, 3, generator=g), mn.Tanh()
+        ),
         (5, 6),
         _mlp,
     ),

@@ -10,7 +10,9 @@ from tests.cases import CASES, ModuleCase
 pytestmark = pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 
 
-def _run(module: mn.Module | mn.Loss, input: Tensor, target: Tensor | None, v: Tensor) -> tuple[Tensor, Tensor]:
+def _run(
+    module: mn.Module | mn.Loss, input: Tensor, target: Tensor | None, v: Tensor
+) -> tuple[Tensor, Tensor]:
     """Forward then backward; return (output, input gradient)."""
     if isinstance(module, mn.Loss):
         assert target is not None
@@ -41,13 +43,17 @@ def test_backward_matches_autograd(case: ModuleCase, generator: torch.Generator)
     module.zero_grad()
     _, grad_input = _run(module, input, target, v)
 
-    leaves = [input.clone().requires_grad_()] + [p.value.clone().requires_grad_() for p in module.parameters()]
+    leaves = [input.clone().requires_grad_()] + [
+        p.value.clone().requires_grad_() for p in module.parameters()
+    ]
     with torch.enable_grad():
         out = case.reference(leaves[0], leaves[1:], target)
         expected = torch.autograd.grad(out, leaves, grad_outputs=v)
     torch.testing.assert_close(grad_input, expected[0], rtol=1e-10, atol=1e-12)
     for (name, param), grad in zip(module.named_parameters(), expected[1:], strict=True):
-        torch.testing.assert_close(param.grad, grad, rtol=1e-10, atol=1e-12, msg=lambda m, n=name: f"{n}: {m}")
+        torch.testing.assert_close(
+            param.grad, grad, rtol=1e-10, atol=1e-12, msg=f"gradient of {name} differs"
+        )
 
 
 def test_backward_matches_finite_differences(case: ModuleCase, generator: torch.Generator) -> None:
