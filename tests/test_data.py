@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import re
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -226,3 +227,31 @@ def test_real_fashion_mnist() -> None:
     split = load_data(REAL, dataset="fashion-mnist", full=True)
     assert split.train_input.shape == (60000, 784) and split.test_target.shape == (10000,)
     assert split.train_target.bincount().tolist() == [6000] * 10
+
+
+def test_env_var_without_the_files_falls_back_to_the_packaged_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    assert torch.equal(
+        load_data().train_target, load_data(Path(mnist_module.__file__).parent / "mnist_1000").train_target
+    )
+    with pytest.raises(FileNotFoundError, match=re.escape(f"looked in {tmp_path}, ")):
+        load_data(full=True)
+
+
+def test_download_checks_what_it_got(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class BrokenDownload:
+        def __init__(self, root: str, train: bool, download: bool) -> None:
+            self.data, self.targets = _images(10, 0), _labels(9, 0).long()
+
+    monkeypatch.setattr(mnist_module, "_torchvision_class", lambda dataset: BrokenDownload)
+    with pytest.raises(ValueError, match=r"expected N images of 28x28 and N labels"):
+        load_data(tmp_path, download=True)
+
+
+@needs_real
+def test_refuses_the_other_data_sets_files() -> None:
+    assert REAL is not None
+    with pytest.raises(ValueError, match=r"is an original mnist file, but dataset='fashion-mnist'"):
+        load_data(Path(REAL) / "mnist", dataset="fashion-mnist")

@@ -8,6 +8,7 @@ package, so the reference example needs no data folder at all.
 """
 
 import gzip
+import hashlib
 import os
 import shutil
 import tempfile
@@ -77,6 +78,9 @@ def _torchvision_class(dataset: Dataset) -> type:
 def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Stage the files in torchvision's layout in a temporary folder and load them there."""
     cls = _torchvision_class(dataset)
+    images = _file(folder, FILES[0])
+    if images is not None and images.suffix == ".gz":
+        _check_not_other_dataset(images, dataset)
     with tempfile.TemporaryDirectory(prefix="minitorch_nn-") as tmp:
         raw = Path(tmp) / cls.__name__ / "raw"
         raw.mkdir(parents=True)
@@ -93,6 +97,14 @@ def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor
         except (AssertionError, EOFError, OSError, RuntimeError, ValueError) as err:
             raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
     return (*_checked(train.data, train.targets, folder), *_checked(test.data, test.targets, folder))
+
+
+def _check_not_other_dataset(source: Path, dataset: Dataset) -> None:
+    """Refuse the other data set's original files: MNIST and Fashion-MNIST share file names."""
+    other: Dataset = "fashion-mnist" if dataset == "mnist" else "mnist"
+    known = {md5 for _, md5 in _torchvision_class(other).resources}  # type: ignore[attr-defined]  # torchvision has no type hints
+    if hashlib.md5(source.read_bytes()).hexdigest() in known:
+        raise ValueError(f"load_data: {source} is an original {other} file, but dataset={dataset!r}")
 
 
 def _checked(images: Tensor, labels: Tensor, folder: Path) -> tuple[Tensor, Tensor]:
@@ -128,21 +140,28 @@ def _missing(root: Path | None, dataset: Dataset, full: bool) -> FileNotFoundErr
     )
 
 
+def _download(root: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    cls = _torchvision_class(dataset)
+    train, test = cls(str(root), train=True, download=True), cls(str(root), train=False, download=True)
+    return (*_checked(train.data, train.targets, root), *_checked(test.data, test.targets, root))
+
+
 def _raw(root: Path | None, dataset: Dataset, full: bool, download: bool) -> tuple[Tensor, ...]:
-    if root is None and os.environ.get(DATA_DIR_ENV):
-        root = Path(os.environ[DATA_DIR_ENV])
-    if root is None:
-        if dataset == "mnist" and not full:
-            return _reduced_mnist()
-        raise _missing(None, dataset, full)
-    folder = _find_folder(root, dataset)
-    if folder is not None:
-        return _read_folder(folder, dataset)
-    if download:
-        cls = _torchvision_class(dataset)
-        train, test = cls(str(root), train=True, download=True), cls(str(root), train=False, download=True)
-        return train.data, train.targets, test.data, test.targets
-    raise _missing(root, dataset, full)
+    if root is not None:
+        folder = _find_folder(root, dataset)
+        if folder is not None:
+            return _read_folder(folder, dataset)
+        if download:
+            return _download(root, dataset)
+        raise _missing(root, dataset, full)
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        folder = _find_folder(Path(env), dataset)
+        if folder is not None:
+            return _read_folder(folder, dataset)
+    if dataset == "mnist" and not full:
+        return _reduced_mnist()
+    raise _missing(Path(env) if env else None, dataset, full)
 
 
 def load_data(
