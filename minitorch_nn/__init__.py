@@ -6,7 +6,7 @@ gradients into each ``Parameter.grad``). Optimizers update parameters from
 those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
-from minitorch_nn import init
+from minitorch_nn import data, init
 from minitorch_nn.activations import Tanh
 from minitorch_nn.containers import Sequential
 from minitorch_nn.gradcheck import GradcheckError, gradcheck
@@ -30,6 +30,7 @@ __all__ = [
     "Parameter",
     "Sequential",
     "Tanh",
+    "data",
     "gradcheck",
     "init",
 ]
