@@ -7,28 +7,56 @@ those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
 from minitorch_nn import data, init
-from minitorch_nn.activations import Tanh
+from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minitorch_nn.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
 from minitorch_nn.containers import Sequential
+from minitorch_nn.conv import Conv2d
+from minitorch_nn.dropout import Dropout
 from minitorch_nn.gradcheck import GradcheckError, gradcheck
-from minitorch_nn.layers import Linear
-from minitorch_nn.losses import MSELoss
+from minitorch_nn.layers import Flatten, Linear
+from minitorch_nn.losses import HuberLoss, L1Loss, MSELoss
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
+from minitorch_nn.normalization import BatchNorm1d
 from minitorch_nn.optim import SGD, HasParameters, Optimizer
-from minitorch_nn.parameter import Parameter
+from minitorch_nn.parameter import Buffer, Parameter
+from minitorch_nn.pooling import AvgPool2d, MaxPool2d
+from minitorch_nn.smooth_activations import GELU, SiLU, Softplus
+from minitorch_nn.softmax import LogSoftmax, Softmax
 
 __all__ = [
+    "ELU",
+    "GELU",
     "SGD",
+    "AvgPool2d",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "Buffer",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
     "GradcheckError",
     "HasParameters",
+    "HuberLoss",
+    "Identity",
+    "L1Loss",
+    "LeakyReLU",
     "Linear",
     "LoadResult",
+    "LogSoftmax",
     "Loss",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleBase",
     "Optimizer",
     "Parameter",
+    "ReLU",
     "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
     "Tanh",
     "data",
     "gradcheck",

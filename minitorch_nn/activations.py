@@ -1,19 +1,82 @@
-"""Element-wise activations: ``Tanh``."""
+"""Element-wise activations: Identity, Tanh, Sigmoid, ReLU, LeakyReLU, ELU.
+
+Each caches whichever of input and output its derivative is cheaper to form
+from: ``Tanh``, ``Sigmoid`` and ``ReLU`` keep the output, the others the input.
+"""
+
+from abc import abstractmethod
+from typing import ClassVar, Final, Literal
 
 import torch
 from typing_extensions import override
 
-from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn._types import Tensor
 from minitorch_nn.module import Module
 
-__all__ = ["Tanh"]
+__all__ = ["ELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Tanh"]
 
 
-class Tanh(Module):
-    r"""Hyperbolic tangent, element-wise: :math:`y = \tanh(x)`.
+class Elementwise(Module):
+    """Base of activations applied element by element; subclasses give the function and its derivative.
 
-    Its derivative is :math:`1 - \tanh^2(x) = 1 - y^2`, so ``forward`` caches
-    the output rather than the input.
+    ``forward`` caches the input or the output, as ``saves`` says; ``backward``
+    checks the shape of ``grad_output`` and returns ``derivative(grad_output, saved)``.
+    """
+
+    saves: ClassVar[Literal["input", "output"]] = "input"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._saved: Tensor | None = None
+
+    @abstractmethod
+    def function(self, input: Tensor) -> Tensor:
+        """The activation, returning a new tensor."""
+
+    @abstractmethod
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        """``grad_output`` times the derivative, from the saved input or output."""
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Apply the function; cache the input or the output for ``backward``."""
+        self._check_floating(input)
+        output = self.function(input)
+        self._saved = output if self.saves == "output" else input
+        return output
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Return ``grad_output`` times the derivative at the cached point. No parameters."""
+        saved = self._cached(self._saved)
+        self._check_grad_output(grad_output, saved.shape)
+        return self.derivative(grad_output, saved)
+
+
+class Identity(Elementwise):
+    """The identity :math:`y = x`, a placeholder that keeps a network's shape.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, the input itself.
+
+    Example:
+        >>> x = torch.ones(2)
+        >>> Identity()(x) is x
+        True
+    """
+
+    @override
+    def function(self, input: Tensor) -> Tensor:
+        return input
+
+    @override
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return grad_output
+
+
+class Tanh(Elementwise):
+    r"""Hyperbolic tangent :math:`y = \tanh(x)`; its derivative is :math:`1 - y^2`, so it caches the output.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -27,23 +90,138 @@ class Tanh(Module):
         [1.0, 0.42]
     """
 
-    def __init__(self) -> None:
+    saves = "output"
+
+    @override
+    def function(self, input: Tensor) -> Tensor:
+        return torch.tanh(input)
+
+    @override
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return grad_output * (1 - saved * saved)
+
+
+class Sigmoid(Elementwise):
+    r"""Logistic function :math:`y = 1 / (1 + e^{-x})`; its derivative is :math:`y (1 - y)`.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, the shape of the input.
+
+    Example:
+        >>> sigmoid = Sigmoid()
+        >>> sigmoid(torch.tensor([0.0])).tolist()
+        [0.5]
+        >>> sigmoid.backward(torch.tensor([1.0])).tolist()
+        [0.25]
+    """
+
+    saves = "output"
+
+    @override
+    def function(self, input: Tensor) -> Tensor:
+        return torch.sigmoid(input)
+
+    @override
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return grad_output * saved * (1 - saved)
+
+
+class ReLU(Elementwise):
+    r"""Rectifier :math:`y = \max(0, x)`; the derivative is 1 where :math:`y > 0`, else 0.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, the shape of the input.
+
+    Example:
+        >>> relu = ReLU()
+        >>> relu(torch.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+        >>> relu.backward(torch.tensor([5.0, 5.0])).tolist()
+        [0.0, 5.0]
+    """
+
+    saves = "output"
+
+    @override
+    def function(self, input: Tensor) -> Tensor:
+        return torch.relu(input)
+
+    @override
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return torch.where(saved > 0, grad_output, 0.0)
+
+
+class LeakyReLU(Elementwise):
+    r"""Leaky rectifier :math:`y = x` for :math:`x > 0`, else :math:`\text{negative\_slope} \cdot x`.
+
+    Args:
+        negative_slope: the slope for negative inputs. Default: 0.01.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, the shape of the input.
+
+    Example:
+        >>> leaky = LeakyReLU(0.1)
+        >>> leaky(torch.tensor([-2.0, 2.0])).tolist()
+        [-0.20000000298023224, 2.0]
+        >>> leaky.backward(torch.tensor([1.0, 1.0])).tolist()
+        [0.10000000149011612, 1.0]
+    """
+
+    negative_slope: Final[float]
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self._output: Tensor | None = None
+        self.negative_slope = float(negative_slope)
 
     @override
-    def forward(self, input: Tensor) -> Tensor:
-        """Return ``tanh(input)``; cache that output for ``backward``."""
-        self._check_floating(input)
-        self._output = torch.tanh(input)
-        return self._output
+    def function(self, input: Tensor) -> Tensor:
+        return torch.where(input > 0, input, input * self.negative_slope)
 
     @override
-    def backward(self, grad_output: Tensor) -> Tensor:
-        """Return ``grad_output * (1 - output²)``. No parameters, nothing accumulated."""
-        output = self._cached(self._output)
-        if grad_output.shape != output.shape:
-            raise ValueError(
-                f"{self!r}: expected grad_output of shape {shape_str(output)}, got {shape_str(grad_output)}"
-            )
-        return grad_output * (1 - output * output)
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return torch.where(saved > 0, grad_output, grad_output * self.negative_slope)
+
+    @override
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Elementwise):
+    r"""Exponential linear unit :math:`y = x` for :math:`x > 0`, else :math:`\alpha (e^x - 1)`.
+
+    Args:
+        alpha: the value the output tends to for large negative inputs is :math:`-\alpha`. Default: 1.0.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, the shape of the input.
+
+    Example:
+        >>> elu = ELU()
+        >>> elu(torch.tensor([0.0, 2.0])).tolist()
+        [0.0, 2.0]
+        >>> elu.backward(torch.tensor([1.0, 1.0])).tolist()
+        [1.0, 1.0]
+    """
+
+    alpha: Final[float]
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    @override
+    def function(self, input: Tensor) -> Tensor:
+        return torch.where(input > 0, input, self.alpha * torch.expm1(input))
+
+    @override
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return torch.where(saved > 0, grad_output, grad_output * self.alpha * torch.exp(saved))
+
+    @override
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

@@ -11,10 +11,10 @@ from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.parameter import Parameter
 
-__all__ = ["Linear"]
+__all__ = ["Flatten", "Linear", "check_size"]
 
 
-def _check_size(owner: str, name: str, value: object) -> int:
+def check_size(owner: str, name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{owner}: expected {name} to be an int, got {type(value).__name__}")
     if value <= 0:
@@ -69,8 +69,8 @@ class Linear(Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.in_features = _check_size("Linear", "in_features", in_features)
-        self.out_features = _check_size("Linear", "out_features", out_features)
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         bound = 1.0 / math.sqrt(in_features)
         weight = torch.empty(out_features, in_features, device=device, dtype=dtype)
         self.weight = Parameter(init.uniform_(weight, -bound, bound, generator=generator))
@@ -100,11 +100,7 @@ class Linear(Module):
         """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of
         ``grad_output`` to ``bias.grad``; return ``grad_output @ weight``."""
         input = self._cached(self._input)
-        if grad_output.shape != (input.shape[0], self.out_features):
-            raise ValueError(
-                f"{self!r}: expected grad_output of shape ({input.shape[0]}, {self.out_features}), "
-                f"got {shape_str(grad_output)}"
-            )
+        self._check_grad_output(grad_output, (input.shape[0], self.out_features))
         # Parameter gradients, accumulated in place. The product is formed on its own
         # and then added (rather than addmm_ into the buffer) so that two backward
         # calls give exactly twice the gradient, bit for bit.
@@ -118,3 +114,54 @@ class Linear(Module):
     def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"
         return f"in_features={self.in_features}, out_features={self.out_features}{bias}"
+
+
+class Flatten(Module):
+    """Flatten dimensions ``start_dim`` to ``end_dim`` into one, as ``torch.flatten``.
+
+    Args:
+        start_dim: first dimension to flatten. Default: 1 (keep the batch dimension).
+        end_dim: last dimension to flatten. Default: -1.
+
+    Shape:
+        - Input: :math:`(N, *)`.
+        - Output: the input with dimensions ``start_dim..end_dim`` multiplied into one.
+
+    Example:
+        >>> flatten = Flatten()
+        >>> flatten(torch.zeros(32, 1, 28, 28)).shape
+        torch.Size([32, 784])
+        >>> flatten.backward(torch.zeros(32, 784)).shape
+        torch.Size([32, 1, 28, 28])
+    """
+
+    start_dim: Final[int]
+    end_dim: Final[int]
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+        self._input_shape: torch.Size | None = None
+        self._output_shape: torch.Size | None = None
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the flattened input (a view where possible); cache the input's shape."""
+        try:
+            output = torch.flatten(input, self.start_dim, self.end_dim)
+        except (IndexError, RuntimeError) as err:
+            raise ValueError(f"{self!r}: cannot flatten input of shape {shape_str(input)}: {err}") from None
+        self._input_shape, self._output_shape = input.shape, output.shape
+        return output
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Return ``grad_output`` reshaped to the input's shape."""
+        if self._input_shape is None or self._output_shape is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        self._check_grad_output(grad_output, self._output_shape)
+        return grad_output.reshape(self._input_shape)
+
+    @override
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -10,14 +10,16 @@ Keeping the two call signatures on separate classes (Torch7's ``Module`` and
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, TypeVar
 
 import torch
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.parameter import Parameter
+from minitorch_nn.parameter import Buffer, Parameter
 
 __all__ = ["LoadResult", "Loss", "Module", "ModuleBase"]
+
+_Member = TypeVar("_Member", Parameter, Buffer)
 
 
 class LoadResult(NamedTuple):
@@ -56,27 +58,33 @@ class ModuleBase(ABC):
         for _, child in self.named_children():
             yield child
 
-    def _named_own_parameters(self) -> Iterator[tuple[str, Parameter]]:
+    def _named_members(self, kind: type[_Member], prefix: str) -> Iterator[tuple[str, _Member]]:
+        """Own members of type ``kind`` first, then the children's; shared ones once."""
+        seen: set[int] = set()
+        for name, member in self._named_members_with_duplicates(kind, prefix):
+            if id(member) not in seen:
+                seen.add(id(member))
+                yield name, member
+
+    def _named_members_with_duplicates(
+        self, kind: type[_Member], prefix: str
+    ) -> Iterator[tuple[str, _Member]]:
         for name, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield name, value
+            if isinstance(value, kind):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._named_members_with_duplicates(kind, f"{prefix}{name}.")
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted_name, parameter)`` for every parameter, own ones first.
 
         A parameter shared by several modules is yielded once, under its first name.
         """
-        seen: set[int] = set()
-        for name, param in self._named_parameters_with_duplicates(prefix):
-            if id(param) not in seen:
-                seen.add(id(param))
-                yield name, param
+        return self._named_members(Parameter, prefix)
 
-    def _named_parameters_with_duplicates(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
-        for name, param in self._named_own_parameters():
-            yield prefix + name, param
-        for name, child in self.named_children():
-            yield from child._named_parameters_with_duplicates(f"{prefix}{name}.")
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
+        """Yield ``(dotted_name, buffer)`` for every ``Buffer``, own ones first."""
+        return self._named_members(Buffer, prefix)
 
     def parameters(self) -> Iterator[Parameter]:
         """Yield every ``Parameter`` of this module and its children, in registration order."""
@@ -100,17 +108,21 @@ class ModuleBase(ABC):
         return self.train(False)
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Self:
-        """Move every parameter's ``value`` and ``grad`` in place; return ``self``."""
+        """Move every parameter (``value`` and ``grad``) and buffer in place; return ``self``."""
         for param in self.parameters():
             param.to_(device=device, dtype=dtype)
+        for _, buffer in self.named_buffers():
+            buffer.to_(device=device, dtype=dtype)
         return self
 
     def state_dict(self) -> dict[str, Tensor]:
-        """Return ``{dotted_name: value}`` for every parameter (the tensors themselves)."""
-        return {name: param.value for name, param in self.named_parameters()}
+        """Return ``{dotted_name: value}`` for every parameter and buffer (the tensors themselves)."""
+        state = {name: param.value for name, param in self.named_parameters()}
+        state.update((name, buffer.value) for name, buffer in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Tensor], strict: bool = True) -> LoadResult:
-        """Copy the values in ``state`` into the parameters, in place.
+        """Copy the values in ``state`` into the parameters and buffers, in place.
 
         Every key is checked before anything is copied. With ``strict=True`` a
         missing key, an unexpected key or a shape mismatch raises and leaves the
@@ -120,7 +132,7 @@ class ModuleBase(ABC):
         Raises:
             RuntimeError: if ``strict`` and the keys or shapes do not match.
         """
-        own = dict(self.named_parameters())
+        own = self.state_dict()
         missing = [name for name in own if name not in state]
         unexpected = [name for name in state if name not in own]
         mismatched = [
@@ -133,14 +145,13 @@ class ModuleBase(ABC):
             lines += [f"  missing key: {key}" for key in missing]
             lines += [f"  unexpected key: {key}" for key in unexpected]
             lines += [
-                f"  shape mismatch for {key}: expected {shape_str(own[key].value)}, "
-                f"got {shape_str(state[key])}"
+                f"  shape mismatch for {key}: expected {shape_str(own[key])}, got {shape_str(state[key])}"
                 for key in mismatched
             ]
             raise RuntimeError("\n".join(lines))
-        for name, param in own.items():
+        for name, tensor in own.items():
             if name in state and name not in mismatched:
-                param.value.copy_(state[name])
+                tensor.copy_(state[name])
         return LoadResult(missing, unexpected, mismatched)
 
     def extra_repr(self) -> str:
@@ -163,6 +174,21 @@ class ModuleBase(ABC):
             raise TypeError(f"{self!r}: expected {what} to be a torch.Tensor, got {type(tensor).__name__}")
         if not tensor.is_floating_point():
             raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
+
+    def _check_pair(self, input: Tensor, target: Tensor) -> None:
+        """Raise unless ``input`` and ``target`` are floating point and of one shape."""
+        self._check_floating(input)
+        self._check_floating(target, "target")
+        if target.shape != input.shape:
+            expected = f"expected target of shape {shape_str(input)} (the input's)"
+            raise ValueError(f"{self!r}: {expected}, got {shape_str(target)}")
+
+    def _check_grad_output(self, grad_output: Tensor, shape: tuple[int, ...]) -> None:
+        """Raise ``ValueError`` unless ``grad_output`` has the shape of the last output."""
+        if tuple(grad_output.shape) != tuple(shape):
+            raise ValueError(
+                f"{self!r}: expected grad_output of shape {tuple(shape)}, got {shape_str(grad_output)}"
+            )
 
     def _cached(self, tensor: Tensor | None) -> Tensor:
         """Return a tensor saved by ``forward``, or raise if ``forward`` has not run."""

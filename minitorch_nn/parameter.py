@@ -1,4 +1,4 @@
-"""``Parameter``: a trainable value and the buffer its gradient accumulates into."""
+"""``Parameter``: a trainable value and its gradient buffer; ``Buffer``: state that is not trained."""
 
 from dataclasses import dataclass, field
 
@@ -6,7 +6,7 @@ import torch
 
 from minitorch_nn._types import Tensor, shape_str
 
-__all__ = ["Parameter"]
+__all__ = ["Buffer", "Parameter"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -84,3 +84,43 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(shape={shape_str(self.value)}, dtype={self.value.dtype})"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Buffer:
+    """Module state that is saved and moved with the parameters but not trained.
+
+    BatchNorm's running statistics are buffers: ``state_dict`` includes them,
+    ``to`` moves them, optimizers never see them. Like ``Parameter``, the field
+    is never reassigned and ``value`` changes only in place.
+
+    Args:
+        value: the initial value, used as is. Integer buffers (counters) keep
+            their dtype when the module is converted to another float dtype.
+
+    Example:
+        >>> b = Buffer(torch.zeros(3))
+        >>> b.value.add_(1.0).tolist()
+        [1.0, 1.0, 1.0]
+        >>> b
+        Buffer(shape=(3,), dtype=torch.float32)
+    """
+
+    value: Tensor
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, torch.Tensor):
+            raise TypeError(f"Buffer: expected a torch.Tensor, got {type(self.value).__name__}")
+
+    @property
+    def shape(self) -> torch.Size:
+        """The shape of ``value``."""
+        return self.value.shape
+
+    def to_(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
+        """Move ``value`` to ``device``; convert it to ``dtype`` only if it is floating point."""
+        convert = dtype if self.value.is_floating_point() else None
+        self.value.data = self.value.data.to(device=device, dtype=convert)
+
+    def __repr__(self) -> str:
+        return f"Buffer(shape={shape_str(self.value)}, dtype={self.value.dtype})"

@@ -14,8 +14,8 @@ class WrongTanh(mn.Tanh):
     """Tanh whose backward forgets the square: grad * (1 - y)."""
 
     @override
-    def backward(self, grad_output: Tensor) -> Tensor:
-        return grad_output * (1 - self._cached(self._output))
+    def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return grad_output * (1 - saved)
 
 
 class WrongBiasLinear(mn.Linear):
@@ -69,3 +69,38 @@ def test_loss_needs_target() -> None:
 def test_needs_float64() -> None:
     with pytest.raises(TypeError, match=r"gradcheck: expected float64 input and parameters"):
         mn.gradcheck(mn.Linear(2, 2, dtype=torch.float32), torch.zeros(1, 2, dtype=torch.float32))
+
+
+def test_skips_kinks_but_checks_the_rest() -> None:
+    # ReLU at exactly 0 has one-sided derivatives 0 and 1; the central difference (0.5)
+    # matches neither side, so that element is skipped and the others are still checked.
+    input = torch.tensor([[-1.0, 0.0, 2.0]])
+    assert mn.gradcheck(mn.ReLU(), input, generator=torch.Generator().manual_seed(0))
+
+
+def test_kink_skipping_does_not_hide_a_wrong_gradient() -> None:
+    class WrongReLU(mn.ReLU):
+        @override
+        def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+            return grad_output * 2 * (saved > 0)
+
+    with pytest.raises(mn.GradcheckError, match=r"1 kink\(s\) skipped"):
+        mn.gradcheck(
+            WrongReLU(), torch.tensor([[-1.0, 0.0, 2.0]]), generator=torch.Generator().manual_seed(0)
+        )
+
+
+def test_dropout_is_deterministic_during_the_check(generator: torch.Generator) -> None:
+    dropout = mn.Dropout(0.5, generator=torch.Generator().manual_seed(3))
+    assert mn.gradcheck(dropout, torch.randn(4, 6, generator=generator), generator=generator)
+    global_dropout = mn.Dropout(0.5)
+    state = torch.get_rng_state()
+    assert mn.gradcheck(global_dropout, torch.randn(4, 6, generator=generator), generator=generator)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_restores_buffers(generator: torch.Generator) -> None:
+    bn = mn.BatchNorm1d(3)
+    before = {name: t.clone() for name, t in bn.state_dict().items()}
+    assert mn.gradcheck(bn, torch.randn(5, 3, generator=generator), generator=generator)
+    assert all(torch.equal(t, before[name]) for name, t in bn.state_dict().items())
