@@ -1,11 +1,13 @@
 """Error messages: they name the module and give the expected and the actual value."""
 
 import re
+from collections.abc import Callable
 
 import pytest
 import torch
 
 import minitorch_nn as mn
+from tests.cases import CASES, ModuleCase
 
 
 def test_linear_wrong_feature_count() -> None:
@@ -110,3 +112,171 @@ def test_to_rejects_integer_dtype() -> None:
         TypeError, match=re.escape("Parameter: expected a floating-point dtype, got torch.int32")
     ):
         mn.Linear(2, 2).to(dtype=torch.int32)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_every_module_refuses_backward_before_forward(case: ModuleCase, generator: torch.Generator) -> None:
+    module, input, _, _ = case.build(generator)
+    # A container's message names the child that found the missing cache.
+    expected = module[-1] if isinstance(module, mn.Sequential) else module
+    with pytest.raises(RuntimeError, match=re.escape(f"{expected!r}: backward called before forward")):
+        module.backward() if isinstance(module, mn.Loss) else module.backward(input)
+
+
+@pytest.mark.parametrize(
+    ("module", "input", "error", "message"),
+    [
+        (
+            mn.Conv2d(3, 4, 3),
+            torch.zeros(2, 1, 8, 8),
+            ValueError,
+            "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0)): "
+            "expected input of shape (N, 3, H, W), got (2, 1, 8, 8)",
+        ),
+        (
+            mn.Conv2d(1, 1, 5),
+            torch.zeros(1, 1, 3, 3),
+            ValueError,
+            "expected padded input of at least (5, 5), got (3, 3)",
+        ),
+        (
+            mn.MaxPool2d(2),
+            torch.zeros(4, 4),
+            ValueError,
+            "MaxPool2d(kernel_size=(2, 2), stride=(2, 2)): "
+            "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (4, 4)",
+        ),
+        (mn.AvgPool2d(3), torch.zeros(1, 1, 2, 5), ValueError, "with H, W >= (3, 3), got (1, 1, 2, 5)"),
+        (
+            mn.BatchNorm1d(4),
+            torch.zeros(5, 3),
+            ValueError,
+            "BatchNorm1d(4, eps=1e-05, momentum=0.1): "
+            "expected input of shape (N, 4) or (N, 4, L), got (5, 3)",
+        ),
+        (
+            mn.Softmax(dim=2),
+            torch.zeros(3, 4),
+            ValueError,
+            "Softmax(dim=2): expected input with dimension 2, got shape (3, 4)",
+        ),
+        (
+            mn.Flatten(start_dim=3),
+            torch.zeros(3, 4),
+            ValueError,
+            "Flatten(start_dim=3, end_dim=-1): cannot flatten",
+        ),
+        (
+            mn.ReLU(),
+            torch.zeros(3, dtype=torch.int32),
+            TypeError,
+            "ReLU(): expected a floating-point input, got torch.int32",
+        ),
+    ],
+    ids=[
+        "conv-channels",
+        "conv-too-small",
+        "maxpool-rank",
+        "avgpool-too-small",
+        "batchnorm-features",
+        "softmax-dim",
+        "flatten-dim",
+        "relu-integer",
+    ],
+)
+def test_layer_input_errors(
+    module: mn.Module, input: torch.Tensor, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        module(input)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            torch.tensor([0, 3]),
+            "CrossEntropyLoss(reduction='mean'): expected class indices in [0, 3), got values in [0, 3]",
+        ),
+        (
+            torch.tensor([0, 1, 2]),
+            "expected int64 class-index target of shape (2,), got torch.int64 of shape (3,)",
+        ),
+        (
+            torch.tensor([0, 1], dtype=torch.int32),
+            "expected int64 class-index target of shape (2,), got torch.int32",
+        ),
+        (torch.zeros(2, 4), "expected probability target of shape (2, 3), got (2, 4)"),
+    ],
+    ids=["index-range", "index-shape", "index-dtype", "probability-shape"],
+)
+def test_cross_entropy_target_errors(target: torch.Tensor, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        mn.CrossEntropyLoss()(torch.zeros(2, 3), target)
+
+
+def test_cross_entropy_needs_two_dimensional_logits() -> None:
+    with pytest.raises(ValueError, match=re.escape("expected input of shape (N, C), got (2, 3, 4)")):
+        mn.CrossEntropyLoss()(torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.int64))
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: mn.Dropout(1.5), ValueError, "Dropout: expected p in [0, 1], got 1.5"),
+        (lambda: mn.Softplus(beta=0.0), ValueError, "Softplus: expected beta > 0, got 0.0"),
+        (
+            lambda: mn.GELU("fast"),  # type: ignore[arg-type]  # the bad value is the point
+            ValueError,
+            "GELU: expected approximate 'none' or 'tanh', got 'fast'",
+        ),
+        (lambda: mn.HuberLoss(delta=0.0), ValueError, "HuberLoss: expected delta > 0, got 0.0"),
+        (
+            lambda: mn.L1Loss("none"),  # type: ignore[arg-type]  # the bad value is the point
+            ValueError,
+            "L1Loss: expected reduction 'mean' or 'sum', got 'none'",
+        ),
+        (
+            lambda: mn.CrossEntropyLoss(label_smoothing=1.5),
+            ValueError,
+            "CrossEntropyLoss: expected label_smoothing in [0, 1], got 1.5",
+        ),
+        (lambda: mn.BatchNorm1d(0), ValueError, "BatchNorm1d: expected num_features > 0, got 0"),
+        (
+            lambda: mn.BatchNorm1d(3, momentum=2.0),
+            ValueError,
+            "BatchNorm1d: expected momentum in [0, 1] or None, got 2.0",
+        ),
+        (lambda: mn.Conv2d(1, 1, 0), ValueError, "Conv2d: expected kernel_size >= 1, got 0"),
+        (lambda: mn.Conv2d(1, 1, 3, padding=-1), ValueError, "Conv2d: expected padding >= 0, got -1"),
+        (
+            lambda: mn.Conv2d(1, 1, (3, 3, 3)),  # type: ignore[arg-type]  # the bad value is the point
+            TypeError,
+            "Conv2d: expected kernel_size to be an int or a pair of ints, got (3, 3, 3)",
+        ),
+        (lambda: mn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: expected stride >= 1, got 0"),
+        (
+            lambda: mn.Softmax(dim=1.0),  # type: ignore[arg-type]  # the bad value is the point
+            TypeError,
+            "Softmax: expected dim to be an int, got float",
+        ),
+    ],
+    ids=[
+        "dropout-p",
+        "softplus-beta",
+        "gelu-approximate",
+        "huber-delta",
+        "l1-reduction",
+        "ce-smoothing",
+        "bn-features",
+        "bn-momentum",
+        "conv-kernel",
+        "conv-padding",
+        "conv-kernel-type",
+        "pool-stride",
+        "softmax-dim-type",
+    ],
+)
+def test_constructor_errors(build: Callable[[], object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        build()
