@@ -8,6 +8,7 @@ those buffers. Everything runs on plain torch tensors, without autograd.
 
 from minitorch_nn import data, init
 from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minitorch_nn.adam import Adam, AdamW
 from minitorch_nn.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
 from minitorch_nn.containers import Sequential
 from minitorch_nn.conv import Conv2d
@@ -18,8 +19,10 @@ from minitorch_nn.losses import HuberLoss, L1Loss, MSELoss
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
 from minitorch_nn.normalization import BatchNorm1d
 from minitorch_nn.optim import SGD, HasParameters, Optimizer
+from minitorch_nn.optimizer_base import OptimizerBase, OptimizerState
 from minitorch_nn.parameter import Buffer, Parameter
 from minitorch_nn.pooling import AvgPool2d, MaxPool2d
+from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, SchedulerState, StepLR
 from minitorch_nn.smooth_activations import GELU, SiLU, Softplus
 from minitorch_nn.softmax import LogSoftmax, Softmax
 
@@ -27,11 +30,14 @@ __all__ = [
     "ELU",
     "GELU",
     "SGD",
+    "Adam",
+    "AdamW",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "Buffer",
     "Conv2d",
+    "CosineAnnealingLR",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
@@ -50,13 +56,18 @@ __all__ = [
     "Module",
     "ModuleBase",
     "Optimizer",
+    "OptimizerBase",
+    "OptimizerState",
     "Parameter",
     "ReLU",
+    "Scheduler",
+    "SchedulerState",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "StepLR",
     "Tanh",
     "data",
     "gradcheck",

@@ -1,11 +1,12 @@
-"""Optimizers: the ``Optimizer`` protocol and ``SGD``."""
+"""Optimizers: the ``Optimizer`` and ``HasParameters`` protocols, and ``SGD``."""
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
-import torch
+from typing_extensions import override
 
+from minitorch_nn._types import Tensor
+from minitorch_nn.optimizer_base import Hyperparameters, OptimizerBase, check_bool, check_lr, check_number
 from minitorch_nn.parameter import Parameter
 
 __all__ = ["SGD", "HasParameters", "Optimizer"]
@@ -13,7 +14,13 @@ __all__ = ["SGD", "HasParameters", "Optimizer"]
 
 @runtime_checkable
 class Optimizer(Protocol):
-    """What a training loop needs from an optimizer."""
+    """What a training loop needs from an optimizer.
+
+    Example:
+        >>> import torch
+        >>> isinstance(SGD([Parameter(torch.zeros(2))], lr=0.1), Optimizer)
+        True
+    """
 
     def step(self) -> None:
         """Update every parameter's ``value`` from its ``grad``, in place."""
@@ -24,39 +31,43 @@ class Optimizer(Protocol):
 
 @runtime_checkable
 class HasParameters(Protocol):
-    """Anything that yields ``Parameter`` objects, such as a ``Module``."""
+    """Anything that yields ``Parameter`` objects, such as a ``Module``.
+
+    Example:
+        >>> from minitorch_nn.layers import Linear
+        >>> isinstance(Linear(3, 2), HasParameters)
+        True
+    """
 
     def parameters(self) -> Iterable[Parameter]:
         """Yield the parameters."""
         ...
 
 
-def _collect(owner: str, params: Iterable[Parameter]) -> list[Parameter]:
-    if isinstance(params, Parameter):
-        raise TypeError(f"{owner}: expected an iterable of Parameter, got a single Parameter")
-    collected = list(params)
-    if not collected:
-        raise ValueError(f"{owner}: expected at least one Parameter, got an empty iterable")
-    for index, param in enumerate(collected):
-        if not isinstance(param, Parameter):
-            raise TypeError(f"{owner}: expected a Parameter at position {index}, got {type(param).__name__}")
-    if len({id(p) for p in collected}) != len(collected):
-        raise ValueError(f"{owner}: some parameters appear more than once")
-    return collected
+class SGD(OptimizerBase):
+    r"""SGD: :math:`b \leftarrow \mu b + (1 - \tau) g`, :math:`\theta \leftarrow \theta - \text{lr}\, b`.
 
-
-class SGD:
-    r"""Stochastic gradient descent: :math:`\theta \leftarrow \theta - \text{lr} \cdot g`.
+    Here :math:`g` is ``grad + weight_decay * value``. The first step sets the
+    buffer :math:`b` to :math:`g` itself, without dampening; with
+    ``nesterov=True`` the step uses :math:`g + \mu b` instead of :math:`b`; with
+    ``momentum=0`` it is plain :math:`\theta \leftarrow \theta - \text{lr}\, g`.
+    These are ``torch.optim.SGD``'s rules, applied in the same order.
 
     Args:
         params: an iterable of ``Parameter``, such as ``model.parameters()``.
         lr: the learning rate, a finite number >= 0.
+        momentum: the momentum factor :math:`\mu` >= 0. Default: 0.
+        dampening: the dampening :math:`\tau` in [0, 1] of each new gradient. Default: 0.
+        weight_decay: the L2 penalty :math:`\lambda` >= 0 added to the gradient. Default: 0.
+        nesterov: use Nesterov momentum; needs ``momentum > 0`` and ``dampening = 0``. Default: False.
 
     Raises:
-        TypeError: if ``params`` holds something other than a ``Parameter``.
-        ValueError: if ``params`` is empty or repeats one, or ``lr`` is negative or not finite.
+        TypeError: if ``params`` holds something other than a ``Parameter``, or an option has the wrong kind.
+        ValueError: if ``params`` is empty or repeats one, a number is out of range or not finite, or
+            ``nesterov`` is set without ``momentum > 0`` and ``dampening = 0``.
 
     Example:
+        >>> import torch
         >>> p = Parameter(torch.tensor([1.0, 2.0]))
         >>> p.grad.copy_(torch.tensor([2.0, -2.0]))
         tensor([ 2., -2.])
@@ -67,24 +78,82 @@ class SGD:
         >>> optimizer.zero_grad()
         >>> p.grad.tolist()
         [0.0, 0.0]
+        >>> q = Parameter(torch.zeros(1))
+        >>> _ = q.grad.fill_(1.0)
+        >>> optimizer = SGD([q], lr=1.0, momentum=0.5)
+        >>> for _ in range(3):  # buffer 1, then 1.5, then 1.75
+        ...     optimizer.step()
+        >>> q.value.tolist()
+        [-4.25]
     """
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
-        self.params = _collect("SGD", params)
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
-            raise ValueError(f"SGD: expected lr to be a finite number >= 0, got {lr!r}")
-        self.lr = float(lr)
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
 
-    def step(self) -> None:
-        """Subtract ``lr * grad`` from every ``value``, in place."""
-        with torch.no_grad():
-            for param in self.params:
-                param.value.add_(param.grad, alpha=-self.lr)
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float,
+        *,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        settings = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay}
+        super().__init__(params, {**settings, "nesterov": nesterov})
 
-    def zero_grad(self) -> None:
-        """Zero every ``grad``, in place."""
-        for param in self.params:
-            param.zero_grad()
+    @override
+    def hyperparameters(self) -> Hyperparameters:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+        }
 
-    def __repr__(self) -> str:
-        return f"SGD(lr={self.lr}, params={len(self.params)})"
+    @override
+    def _checked(self, hyperparameters: Mapping[str, object]) -> Hyperparameters:
+        name = self._name
+        checked: Hyperparameters = {
+            "lr": check_lr(name, hyperparameters["lr"]),
+            "momentum": check_number(name, "momentum", hyperparameters["momentum"], ">= 0"),
+            "dampening": check_number(name, "dampening", hyperparameters["dampening"], "in [0, 1]"),
+            "weight_decay": check_number(name, "weight_decay", hyperparameters["weight_decay"], ">= 0"),
+            "nesterov": check_bool(name, "nesterov", hyperparameters["nesterov"]),
+        }
+        momentum, dampening = checked["momentum"], checked["dampening"]
+        if checked["nesterov"] and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"{name}: nesterov momentum needs momentum > 0 and dampening = 0, "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
+        return checked
+
+    @override
+    def _apply(self, hyperparameters: Hyperparameters) -> None:
+        self.lr = float(hyperparameters["lr"])
+        self.momentum = float(hyperparameters["momentum"])
+        self.dampening = float(hyperparameters["dampening"])
+        self.weight_decay = float(hyperparameters["weight_decay"])
+        self.nesterov = bool(hyperparameters["nesterov"])
+
+    @override
+    def _buffer_names(self, hyperparameters: Hyperparameters) -> tuple[str, ...]:
+        return ("momentum_buffer",) if hyperparameters["momentum"] != 0 else ()
+
+    @override
+    def _update(self, value: Tensor, grad: Tensor, state: dict[str, Tensor]) -> None:
+        if self.weight_decay != 0:
+            grad = grad.add(value, alpha=self.weight_decay)  # a new tensor: ``param.grad`` stays as it is
+        if self.momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.clone()
+            else:
+                buffer.mul_(self.momentum).add_(grad, alpha=1 - self.dampening)
+            grad = grad.add(buffer, alpha=self.momentum) if self.nesterov else buffer
+        value.add_(grad, alpha=-self.lr)

@@ -1,11 +1,14 @@
-"""SGD: one step against the formula worked out by hand, and argument checks."""
+"""SGD: steps against formulas worked out by hand, trajectories against torch.optim.SGD, argument checks."""
 
 import math
+import re
 
 import pytest
 import torch
 
 import minitorch_nn as mn
+from minitorch_nn.optim import SGD
+from tests.optim_reference import LeastSquares, assert_same_trajectory
 
 
 def test_step_follows_hand_formula() -> None:
@@ -65,3 +68,124 @@ def test_rejects_duplicate_parameters() -> None:
     p = mn.Parameter(torch.zeros(2))
     with pytest.raises(ValueError, match=r"SGD: some parameters appear more than once"):
         mn.SGD([p, p], lr=0.1)
+
+
+# --- SGD with momentum, dampening, weight decay and Nesterov -----------------------------------------
+
+SGD_GRID = [
+    {"momentum": m, "dampening": d, "weight_decay": w, "nesterov": n}
+    for m in (0.0, 0.9)
+    for d in (0.0, 0.1)
+    for w in (0.0, 0.01)
+    for n in (False, True)
+]
+
+
+def _settings_id(settings: dict[str, float | bool]) -> str:
+    return "-".join(f"{name}={value}" for name, value in settings.items())
+
+
+@pytest.mark.parametrize("settings", SGD_GRID, ids=_settings_id)
+def test_trajectory_matches_torch(settings: dict[str, float | bool], generator: torch.Generator) -> None:
+    momentum, dampening = float(settings["momentum"]), float(settings["dampening"])
+    weight_decay, nesterov = float(settings["weight_decay"]), bool(settings["nesterov"])
+    if nesterov and (momentum == 0 or dampening != 0):
+        with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
+            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, **settings)  # type: ignore[arg-type]  # the grid mixes bool and float
+        with pytest.raises(ValueError, match=r"SGD: nesterov momentum needs momentum > 0 and dampening = 0"):
+            SGD(mn.Linear(2, 2).parameters(), 0.01, momentum=momentum, dampening=dampening, nesterov=True)
+        return
+    assert_same_trajectory(
+        LeastSquares(generator),
+        lambda params: SGD(
+            params, 0.01, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
+        ),
+        lambda params: torch.optim.SGD(
+            params,
+            lr=0.01,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            foreach=False,
+        ),
+    )
+
+
+def test_momentum_steps_follow_hand_formula() -> None:
+    p = mn.Parameter(torch.tensor([1.0, -2.0]))
+    p.grad.copy_(torch.tensor([0.5, 1.0]))
+    optimizer = SGD([p], 0.1, momentum=0.9, dampening=0.5, weight_decay=0.1)
+    optimizer.step()
+    # d1 = g + 0.1 * x0 = [0.6, 0.8]; the first buffer is d1 itself; x1 = x0 - 0.1 * d1
+    torch.testing.assert_close(p.value, torch.tensor([0.94, -2.08]), rtol=0, atol=1e-15)
+    optimizer.step()
+    # d2 = g + 0.1 * x1 = [0.594, 0.792]; b2 = 0.9 * b1 + (1 - 0.5) * d2 = [0.837, 1.116]; x2 = x1 - 0.1 * b2
+    torch.testing.assert_close(p.value, torch.tensor([0.8563, -2.1916]), rtol=0, atol=1e-15)
+
+
+def test_nesterov_steps_follow_hand_formula() -> None:
+    p = mn.Parameter(torch.tensor([1.0]))
+    p.grad.fill_(1.0)
+    optimizer = SGD([p], 0.1, momentum=0.9, nesterov=True)
+    optimizer.step()  # b1 = 1; x1 = 1 - 0.1 * (1 + 0.9 * 1) = 0.81
+    torch.testing.assert_close(p.value, torch.tensor([0.81]), rtol=0, atol=1e-15)
+    optimizer.step()  # b2 = 0.9 + 1 = 1.9; x2 = 0.81 - 0.1 * (1 + 0.9 * 1.9) = 0.539
+    torch.testing.assert_close(p.value, torch.tensor([0.539]), rtol=0, atol=1e-15)
+
+
+def test_step_leaves_grad_untouched_with_every_option() -> None:
+    p = mn.Parameter(torch.tensor([1.0, -2.0]))
+    p.grad.copy_(torch.tensor([0.5, 1.0]))
+    grad = p.grad
+    optimizer = SGD([p], 0.1, momentum=0.9, weight_decay=0.1, nesterov=True)
+    for _ in range(3):
+        optimizer.step()
+    assert p.grad is grad and p.grad.tolist() == [0.5, 1.0]
+
+
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        SGD(mn.Linear(2, 2).parameters(), 0.1, 0.9)  # type: ignore[call-arg]  # positional momentum is the point
+
+
+def test_repr_lists_hyperparameters() -> None:
+    optimizer = SGD(mn.Linear(2, 2).parameters(), 0.1, momentum=0.9)
+    assert (
+        repr(optimizer)
+        == "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, params=2)"
+    )
+
+
+SGD_ERRORS: list[tuple[dict[str, object], type[Exception], str]] = [
+    ({"lr": "0.1"}, TypeError, "SGD: expected lr to be a number, got str"),
+    ({"momentum": -0.1}, ValueError, "SGD: expected momentum >= 0, got -0.1"),
+    ({"momentum": math.inf}, ValueError, "SGD: expected momentum to be finite, got inf"),
+    ({"momentum": math.nan}, ValueError, "SGD: expected momentum >= 0, got nan"),
+    ({"momentum": None}, TypeError, "SGD: expected momentum to be a number, got NoneType"),
+    ({"dampening": -0.1}, ValueError, "SGD: expected dampening in [0, 1], got -0.1"),
+    ({"dampening": 1.5}, ValueError, "SGD: expected dampening in [0, 1], got 1.5"),
+    ({"dampening": True}, TypeError, "SGD: expected dampening to be a number, got bool"),
+    ({"weight_decay": -1}, ValueError, "SGD: expected weight_decay >= 0, got -1"),
+    ({"weight_decay": -math.inf}, ValueError, "SGD: expected weight_decay to be finite, got -inf"),
+    ({"weight_decay": "0"}, TypeError, "SGD: expected weight_decay to be a number, got str"),
+    ({"nesterov": 1}, TypeError, "SGD: expected nesterov to be a bool, got int"),
+    (
+        {"nesterov": True},
+        ValueError,
+        "SGD: nesterov momentum needs momentum > 0 and dampening = 0, got momentum=0.0, dampening=0.0",
+    ),
+    (
+        {"nesterov": True, "momentum": 0.9, "dampening": 0.1},
+        ValueError,
+        "SGD: nesterov momentum needs momentum > 0 and dampening = 0, got momentum=0.9, dampening=0.1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "error", "message"), SGD_ERRORS, ids=[e[2] for e in SGD_ERRORS])
+def test_rejects_bad_option(options: dict[str, object], error: type[Exception], message: str) -> None:
+    options = dict(options)  # the parametrize table is shared between cases
+    lr = options.pop("lr", 0.1)
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        SGD(mn.Linear(2, 2).parameters(), lr, **options)  # type: ignore[arg-type]  # wrong kinds are the point

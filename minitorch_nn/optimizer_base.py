@@ -1,0 +1,259 @@
+"""``OptimizerBase``: what every optimizer shares (the step loop, ``zero_grad``, the state dict)."""
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from numbers import Real
+from typing import TypeAlias, TypedDict
+
+import torch
+
+from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn.parameter import Parameter
+
+__all__ = ["Hyperparameters", "OptimizerBase", "OptimizerState"]
+
+Hyperparameters: TypeAlias = dict[str, float | bool]
+"""Hyperparameter names and values: JSON-able scalars."""
+
+_INTERVALS: dict[str, Callable[[float], bool]] = {
+    ">= 0": lambda x: x >= 0,
+    "> 0": lambda x: x > 0,
+    "in [0, 1)": lambda x: 0 <= x < 1,
+    "in [0, 1]": lambda x: 0 <= x <= 1,
+}
+
+
+def check_number(owner: str, name: str, value: object, interval: str) -> float:
+    """Return ``value`` as a float; raise unless it is a finite real number in ``interval``."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{owner}: expected {name} to be a number, got {type(value).__name__}")
+    if math.isinf(value):
+        raise ValueError(f"{owner}: expected {name} to be finite, got {value!r}")
+    if not _INTERVALS[interval](float(value)):
+        raise ValueError(f"{owner}: expected {name} {interval}, got {value!r}")
+    return float(value)
+
+
+def check_lr(owner: str, value: object) -> float:
+    """Return ``value`` as a float; raise unless it is a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{owner}: expected lr to be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and float(value) >= 0):
+        raise ValueError(f"{owner}: expected lr to be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_positive_int(owner: str, name: str, value: object) -> int:
+    """Return ``value``; raise unless it is an ``int`` (not a ``bool``) > 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{owner}: expected {name} to be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{owner}: expected {name} > 0, got {value}")
+    return value
+
+
+def check_bool(owner: str, name: str, value: object) -> bool:
+    """Return ``value``; raise unless it is a ``bool``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
+    return value
+
+
+class OptimizerState(TypedDict):
+    """What ``OptimizerBase.state_dict`` returns: JSON-able scalars and tensors kept apart.
+
+    Keys of ``state`` are ``"<i>.<buffer>"``, where ``i`` is the parameter's
+    position in ``params``. Before the first step ``state`` is empty; after it,
+    every parameter has every buffer of its optimizer.
+
+    Example:
+        >>> from minitorch_nn.optim import SGD
+        >>> saved = SGD([Parameter(torch.zeros(2))], lr=0.1, momentum=0.9).state_dict()
+        >>> saved["optimizer"], saved["hyperparameters"]["momentum"], saved["step"], saved["state"]
+        ('SGD', 0.9, 0, {})
+    """
+
+    optimizer: str
+    hyperparameters: Hyperparameters
+    step: int
+    state: dict[str, Tensor]
+
+
+def _collect(owner: str, params: Iterable[Parameter]) -> list[Parameter]:
+    if isinstance(params, Parameter):
+        raise TypeError(f"{owner}: expected an iterable of Parameter, got a single Parameter")
+    collected = list(params)
+    if not collected:
+        raise ValueError(f"{owner}: expected at least one Parameter, got an empty iterable")
+    for index, param in enumerate(collected):
+        if not isinstance(param, Parameter):
+            raise TypeError(f"{owner}: expected a Parameter at position {index}, got {type(param).__name__}")
+    if len({id(p) for p in collected}) != len(collected):
+        raise ValueError(f"{owner}: some parameters appear more than once")
+    return collected
+
+
+class OptimizerBase(ABC):
+    """Shared behaviour: the parameter list, ``step``, ``zero_grad`` and the state dict.
+
+    A subclass checks and stores its hyperparameters (``_checked``, ``_apply``,
+    ``hyperparameters``), names its per-parameter buffers (``_buffer_names``)
+    and updates one parameter (``_update``). Buffers are created lazily by the
+    first ``step``, as ``torch.optim`` does.
+
+    Args:
+        params: an iterable of ``Parameter``, such as ``model.parameters()``.
+        hyperparameters: the subclass's constructor arguments, ``lr`` included, given to ``_checked``.
+
+    Attributes:
+        params: the parameters, in the order given.
+        lr: the learning rate; a scheduler may set it between steps.
+        num_steps: how many times ``step`` has run.
+
+    Example:
+        >>> from minitorch_nn.optim import SGD
+        >>> p = Parameter(torch.tensor([1.0]))
+        >>> optimizer = SGD([p], lr=0.5, momentum=0.9)
+        >>> _ = p.grad.fill_(1.0)
+        >>> optimizer.step()
+        >>> saved = optimizer.state_dict()
+        >>> saved["step"], saved["state"]
+        (1, {'0.momentum_buffer': tensor([1.])})
+        >>> fresh = SGD([p], lr=0.1)
+        >>> fresh.load_state_dict(saved)
+        >>> fresh
+        SGD(lr=0.5, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, params=1)
+    """
+
+    params: list[Parameter]
+    lr: float
+    num_steps: int
+
+    def __init__(self, params: Iterable[Parameter], hyperparameters: Mapping[str, object]) -> None:
+        self.params = _collect(self._name, params)
+        self._apply(self._checked(hyperparameters))
+        self.num_steps = 0
+        self._state: list[dict[str, Tensor]] = [{} for _ in self.params]
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    @abstractmethod
+    def hyperparameters(self) -> Hyperparameters:
+        """Return ``{name: value}`` for every hyperparameter, ``lr`` included."""
+
+    @abstractmethod
+    def _checked(self, hyperparameters: Mapping[str, object]) -> Hyperparameters:
+        """Check every hyperparameter (raising on the first bad one) and return them as stored."""
+
+    @abstractmethod
+    def _apply(self, hyperparameters: Hyperparameters) -> None:
+        """Store hyperparameters that ``_checked`` returned."""
+
+    @abstractmethod
+    def _buffer_names(self, hyperparameters: Hyperparameters) -> tuple[str, ...]:
+        """The buffers each parameter has after a step, under these hyperparameters."""
+
+    @abstractmethod
+    def _update(self, value: Tensor, grad: Tensor, state: dict[str, Tensor]) -> None:
+        """Update one ``value`` in place from ``grad``; ``state`` holds its buffers."""
+
+    def step(self) -> None:
+        """Update every ``value`` in place from its ``grad`` (which is left unchanged)."""
+        with torch.no_grad():
+            self.num_steps += 1
+            for param, state in zip(self.params, self._state, strict=True):
+                self._update(param.value, param.grad, state)
+
+    def zero_grad(self) -> None:
+        """Zero every ``grad``, in place."""
+        for param in self.params:
+            param.zero_grad()
+
+    def state_dict(self) -> OptimizerState:
+        """Return the hyperparameters, the step count and clones of every buffer."""
+        tensors = {
+            f"{index}.{name}": buffer.detach().clone()
+            for index, state in enumerate(self._state)
+            for name, buffer in state.items()
+        }
+        return {
+            "optimizer": self._name,
+            "hyperparameters": self.hyperparameters(),
+            "step": self.num_steps,
+            "state": tensors,
+        }
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Restore what ``state_dict`` returned: hyperparameters (``lr`` too), step count, buffers.
+
+        Everything is checked before anything changes. Buffers are copied onto
+        their parameter's device and dtype.
+
+        Raises:
+            ValueError: listing every problem, if ``state`` does not fit this optimizer.
+        """
+        problems: list[str] = []
+        hyperparameters = self._loaded_hyperparameters(state, problems)
+        steps = state.get("step")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            problems.append(f"expected step to be an int >= 0, got {steps!r}")
+        buffers: list[dict[str, Tensor]] = []
+        if hyperparameters is not None and isinstance(steps, int) and steps >= 0:
+            names = self._buffer_names(hyperparameters) if steps > 0 else ()
+            buffers = self._loaded_buffers(state.get("state"), names, problems)
+        if problems or hyperparameters is None or not isinstance(steps, int):
+            raise ValueError(
+                "\n  ".join([f"{self._name}.load_state_dict: the state does not match", *problems])
+            )
+        self._apply(hyperparameters)
+        self.num_steps = steps
+        self._state = buffers
+
+    def _loaded_hyperparameters(
+        self, state: Mapping[str, object], problems: list[str]
+    ) -> Hyperparameters | None:
+        if state.get("optimizer") != self._name:
+            problems.append(f"expected optimizer {self._name!r}, got {state.get('optimizer')!r}")
+        loaded = state.get("hyperparameters")
+        names = sorted(self.hyperparameters())
+        if not isinstance(loaded, Mapping) or sorted(loaded) != names:
+            got = sorted(loaded) if isinstance(loaded, Mapping) else type(loaded).__name__
+            problems.append(f"expected hyperparameters {names}, got {got}")
+            return None
+        try:
+            return self._checked(loaded)
+        except (TypeError, ValueError) as error:
+            problems.append(str(error))
+            return None
+
+    def _loaded_buffers(
+        self, tensors: object, names: tuple[str, ...], problems: list[str]
+    ) -> list[dict[str, Tensor]]:
+        if not isinstance(tensors, Mapping):
+            problems.append(f"expected state to be a mapping of tensors, got {type(tensors).__name__}")
+            return []
+        expected = [(f"{i}.{name}", i, name) for i in range(len(self.params)) for name in names]
+        buffers: list[dict[str, Tensor]] = [{} for _ in self.params]
+        known = {key for key, _, _ in expected}
+        problems += [f"unexpected key: {key}" for key in tensors if key not in known]
+        for key, index, name in expected:
+            tensor, param = tensors.get(key), self.params[index]
+            if tensor is None:
+                problems.append(f"missing key: {key}")
+            elif not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+                kind = tensor.dtype if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+                problems.append(f"expected {key} to be a floating-point tensor, got {kind}")
+            elif tensor.shape != param.shape:
+                problems.append(
+                    f"shape mismatch for {key}: expected {shape_str(param.value)}, got {shape_str(tensor)}"
+                )
+            else:
+                buffers[index][name] = tensor.detach().to(param.device, param.dtype, copy=True)
+        return buffers
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{name}={value}" for name, value in self.hyperparameters().items())
+        return f"{self._name}({settings}, params={len(self.params)})"
