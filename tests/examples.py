@@ -10,6 +10,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 def load_example(name: str) -> ModuleType:
     """Import ``examples/<name>.py`` as the module ``examples_<name>``."""
+    if str(EXAMPLES) not in sys.path:  # the examples import their shared helpers as ``common``
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -1,9 +1,13 @@
 """The examples run, for a few steps, as scripts and as functions."""
 
+import gzip
+import math
 import re
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,3 +64,59 @@ def test_two_layer_rejects_negative_epochs() -> None:
         timeout=300,
     )
     assert result.returncode == 2 and "--epochs must be >= 0, got -1" in result.stderr
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A folder of small IDX files: 300 training and 200 test images with random pixels."""
+    g = torch.Generator().manual_seed(0)
+    for prefix, count in (("train", 300), ("t10k", 200)):
+        images = torch.randint(0, 256, (count, 28, 28), generator=g, dtype=torch.uint8)
+        labels = torch.randint(0, 10, (count,), generator=g, dtype=torch.uint8)
+        header = struct.pack(">IIII", 2051, count, 28, 28)
+        (tmp_path / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(header + images.numpy().tobytes())
+        )
+        header = struct.pack(">II", 2049, count)
+        (tmp_path / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(header + labels.numpy().tobytes())
+        )
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["deeper_fashion_mnist", "cnn_mnist"])
+def test_image_examples_run_a_few_steps(
+    name: str, tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = load_example(name).main(["--data-dir", str(tiny_data), "--epochs", "2", "--batch-size", "64"])
+    assert len(history.train_loss) == 2
+    assert all(0.0 <= a <= 1.0 for a in history.test_accuracy)
+    assert "final test accuracy" in capsys.readouterr().out
+
+
+def test_swap_activations_table_and_plot(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plot = tmp_path / "curves.png"
+    results = load_example("swap_activations").main(
+        ["--data-dir", str(tiny_data), "--epochs", "1", "--limit", "128", "--plot", str(plot)]
+    )
+    assert list(results) == ["ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Tanh", "Sigmoid"]
+    out = capsys.readouterr().out
+    assert "| activation | final test accuracy | best test accuracy | training time |" in out
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_disk_runs_and_learns(capsys: pytest.CaptureFixture[str]) -> None:
+    _, test_error = load_example("disk").main(["--epochs", "30"])
+    assert test_error < 0.2  # far better than the 50 % of chance after a few epochs
+    assert "test error" in capsys.readouterr().out
+
+
+def test_disk_points_follow_the_definition() -> None:
+    disk = load_example("disk")
+    points, labels = disk.disk_set(2000, torch.Generator().manual_seed(0))
+    assert points.min() >= 0 and points.max() <= 1
+    inside = ((points[:, 0] - 0.5) ** 2 + (points[:, 1] - 0.5) ** 2).sqrt() < (2 * math.pi) ** -0.5
+    assert torch.equal(labels, inside.long())
+    assert abs(labels.double().mean().item() - 0.5) < 0.05  # the disk covers half the square
