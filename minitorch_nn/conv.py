@@ -1,17 +1,14 @@
 """Convolution: Conv2d, with its backward pass written as matrix products over image patches."""
 
-import math
 from typing import Final
 
 import torch
 import torch.nn.functional as F
 from typing_extensions import override
 
-from minitorch_nn import init
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.layers import check_size
+from minitorch_nn.layers import check_size, default_parameters
 from minitorch_nn.module import Module
-from minitorch_nn.parameter import Parameter
 
 __all__ = ["Conv2d", "pair"]
 
@@ -94,13 +91,13 @@ class Conv2d(Module):
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
         self.stride = pair("Conv2d", "stride", stride)
         self.padding = pair("Conv2d", "padding", padding, minimum=0)
-        bound = 1.0 / math.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
-        weight = torch.empty(out_channels, in_channels, *self.kernel_size, device=device, dtype=dtype)
-        self.weight = Parameter(init.uniform_(weight, -bound, bound, generator=generator))
-        self.bias: Parameter | None = None
-        if bias:
-            b = torch.empty(out_channels, device=device, dtype=dtype)
-            self.bias = Parameter(init.uniform_(b, -bound, bound, generator=generator))
+        self.weight, self.bias = default_parameters(
+            (out_channels, in_channels, *self.kernel_size),
+            bias,
+            generator=generator,
+            device=device,
+            dtype=dtype,
+        )
         self._input: Tensor | None = None
 
     @override

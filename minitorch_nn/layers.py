@@ -7,11 +7,11 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn import init
-from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.parameter import Parameter
 
-__all__ = ["Flatten", "Linear", "check_size"]
+__all__ = ["Flatten", "Linear", "check_size", "default_parameters"]
 
 
 def check_size(owner: str, name: str, value: object) -> int:
@@ -20,6 +20,28 @@ def check_size(owner: str, name: str, value: object) -> int:
     if value <= 0:
         raise ValueError(f"{owner}: expected {name} > 0, got {value}")
     return value
+
+
+def default_parameters(
+    weight_shape: Shape,
+    bias: bool,
+    *,
+    generator: torch.Generator | None,
+    device: torch.device | str | None,
+    dtype: torch.dtype | None,
+) -> tuple[Parameter, Parameter | None]:
+    """A weight of ``weight_shape`` and an optional bias of ``(weight_shape[0],)``, as torch initialises
+    Linear and Conv layers: all drawn from U(-k, k), k = 1/sqrt(fan_in), fan_in = prod(weight_shape[1:])."""
+    bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
+    weight = init.uniform_(
+        torch.empty(weight_shape, device=device, dtype=dtype), -bound, bound, generator=generator
+    )
+    if not bias:
+        return Parameter(weight), None
+    b = init.uniform_(
+        torch.empty(weight_shape[0], device=device, dtype=dtype), -bound, bound, generator=generator
+    )
+    return Parameter(weight), Parameter(b)
 
 
 class Linear(Module):
@@ -71,13 +93,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_size("Linear", "in_features", in_features)
         self.out_features = check_size("Linear", "out_features", out_features)
-        bound = 1.0 / math.sqrt(in_features)
-        weight = torch.empty(out_features, in_features, device=device, dtype=dtype)
-        self.weight = Parameter(init.uniform_(weight, -bound, bound, generator=generator))
-        self.bias: Parameter | None = None
-        if bias:
-            b = torch.empty(out_features, device=device, dtype=dtype)
-            self.bias = Parameter(init.uniform_(b, -bound, bound, generator=generator))
+        self.weight, self.bias = default_parameters(
+            (out_features, in_features), bias, generator=generator, device=device, dtype=dtype
+        )
         self._input: Tensor | None = None
 
     @override
