@@ -1,7 +1,7 @@
 """What the examples share: argument parsing, one training epoch, accuracy.
 
-The library's own training loop (``minitorch_nn.train``) comes later; these
-few lines are the loop spelled out, as a newcomer would write it.
+These few lines are the training loop spelled out, as a newcomer would
+write it: zero the gradients, forward, loss, backward, step.
 """
 
 import argparse
@@ -17,10 +17,16 @@ import minitorch_nn as mn
 from minitorch_nn.data import TensorLoader
 
 
-def parser(description: str, *, epochs: int, batch_size: int, lr: float) -> argparse.ArgumentParser:
-    """The flags every example takes, with the example's own defaults."""
+def parser(
+    description: str, *, epochs: int, batch_size: int, lr: float, data: bool = True
+) -> argparse.ArgumentParser:
+    """The flags every example takes, with its own defaults; ``data`` adds --data-dir and --limit."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=None, help="folder with the data set's .gz files")
+    if data:
+        p.add_argument("--data-dir", type=Path, default=None, help="folder with the data set's .gz files")
+        p.add_argument(
+            "--limit", type=int, default=None, help="use only the first N training samples (smoke tests)"
+        )
     p.add_argument(
         "--epochs", type=int, default=epochs, help=f"passes over the training set (default: {epochs})"
     )
@@ -29,15 +35,12 @@ def parser(description: str, *, epochs: int, batch_size: int, lr: float) -> argp
     )
     p.add_argument("--lr", type=float, default=lr, help=f"learning rate (default: {lr})")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument(
-        "--limit", type=int, default=None, help="use only the first N training samples (smoke tests)"
-    )
     return p
 
 
 def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     for name in ("epochs", "batch_size", "limit"):
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is not None and value < (0 if name == "epochs" else 1):
             p.error(
                 f"--{name.replace('_', '-')} must be {'>= 0' if name == 'epochs' else '>= 1'}, got {value}"

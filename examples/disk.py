@@ -44,7 +44,7 @@ def error_rate(model: mn.Module, input: Tensor, labels: Tensor) -> float:
 
 def main(argv: Sequence[str] | None = None) -> tuple[float, float]:
     """Train; print and return the final train and test error rates."""
-    p = parser(__doc__ or "", epochs=250, batch_size=100, lr=0.1)
+    p = parser(__doc__ or "", epochs=250, batch_size=100, lr=0.1, data=False)
     args = p.parse_args(argv)
     check_args(p, args)
     generator = torch.Generator().manual_seed(args.seed)

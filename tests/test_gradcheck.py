@@ -104,3 +104,9 @@ def test_restores_buffers(generator: torch.Generator) -> None:
     before = {name: t.clone() for name, t in bn.state_dict().items()}
     assert mn.gradcheck(bn, torch.randn(5, 3, generator=generator), generator=generator)
     assert all(torch.equal(t, before[name]) for name, t in bn.state_dict().items())
+
+
+def test_accepts_a_non_contiguous_input(generator: torch.Generator) -> None:
+    input = torch.randn(3, 4, generator=generator).t()
+    assert not input.is_contiguous()
+    assert mn.gradcheck(mn.Tanh(), input, generator=generator)
