@@ -80,10 +80,22 @@ class Sequential(Module):
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
         """Call each child's ``backward`` in reverse order; return d loss / d input."""
+        return self._backward(grad_output, input_grad=True)
+
+    @override
+    def accumulate_grad(self, grad_output: Tensor) -> None:
+        """As ``backward``, but the first child only accumulates: no gradient with respect to the input."""
+        self._backward(grad_output, input_grad=False)
+
+    def _backward(self, grad_output: Tensor, input_grad: bool) -> Tensor:
         grad = grad_output
         for index in reversed(range(len(self._modules))):
+            module = self._modules[index]
             try:
-                grad = self._modules[index].backward(grad)
+                if index or input_grad:
+                    grad = module.backward(grad)
+                else:
+                    module.accumulate_grad(grad)
             except Exception as err:
                 err.add_note(f"in Sequential layer [{index}]")
                 raise

@@ -115,25 +115,33 @@ class Conv2d(Module):
         bias = None if self.bias is None else self.bias.value
         return F.conv2d(input, self.weight.value, bias, self.stride, self.padding)
 
-    @override
-    def backward(self, grad_output: Tensor) -> Tensor:
-        """Add :math:`\\sum_n G_n P_n^T` to ``weight.grad`` and the sums of ``grad_output`` over
-        N, H and W to ``bias.grad``; return :math:`\\operatorname{fold}(W^T G)`."""
+    def _shapes(self, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        """The cached input, and ``grad_output`` as (N, O, L) after checking its shape."""
         input = self._cached(self._input)
         n, _, h, w = input.shape
         out_h = (h + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (w + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         self._check_grad_output(grad_output, (n, self.out_channels, out_h, out_w))
+        return input, grad_output.reshape(n, self.out_channels, out_h * out_w)
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Add :math:`\\sum_n G_n P_n^T` to ``weight.grad`` and the sums of ``grad_output`` over
+        N, H and W to ``bias.grad``; return :math:`\\operatorname{fold}(W^T G)`."""
+        self.accumulate_grad(grad_output)
+        input, grad = self._shapes(grad_output)
+        # Input gradient: each patch's gradient, scattered back and summed where patches overlap.
+        patch_grad = torch.matmul(self.weight.value.reshape(self.out_channels, -1).t(), grad)
+        return F.fold(patch_grad, input.shape[2:], self.kernel_size, padding=self.padding, stride=self.stride)
+
+    @override
+    def accumulate_grad(self, grad_output: Tensor) -> None:
+        """Add the weight and bias gradients; skip the input gradient."""
+        input, grad = self._shapes(grad_output)
         patches = F.unfold(input, self.kernel_size, padding=self.padding, stride=self.stride)
-        grad = grad_output.reshape(n, self.out_channels, out_h * out_w)
-        weight = self.weight.value.reshape(self.out_channels, -1)
-        # Parameter gradients, accumulated in place.
         self.weight.grad.add_(torch.einsum("nol,nkl->ok", grad, patches).view_as(self.weight.grad))
         if self.bias is not None:
             self.bias.grad.add_(grad.sum(dim=(0, 2)))
-        # Input gradient: each patch's gradient, scattered back and summed where patches overlap.
-        patch_grad = torch.matmul(weight.t(), grad)
-        return F.fold(patch_grad, (h, w), self.kernel_size, padding=self.padding, stride=self.stride)
 
     @override
     def extra_repr(self) -> str:

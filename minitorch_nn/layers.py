@@ -117,16 +117,21 @@ class Linear(Module):
     def backward(self, grad_output: Tensor) -> Tensor:
         """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of
         ``grad_output`` to ``bias.grad``; return ``grad_output @ weight``."""
+        self.accumulate_grad(grad_output)
+        # Input gradient.
+        return torch.mm(grad_output, self.weight.value)
+
+    @override
+    def accumulate_grad(self, grad_output: Tensor) -> None:
+        """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of ``grad_output``
+        to ``bias.grad``; skip the input gradient."""
         input = self._cached(self._input)
         self._check_grad_output(grad_output, (input.shape[0], self.out_features))
-        # Parameter gradients, accumulated in place. The product is formed on its own
-        # and then added (rather than addmm_ into the buffer) so that two backward
-        # calls give exactly twice the gradient, bit for bit.
+        # The product is formed on its own and then added (rather than addmm_ into the
+        # buffer) so that two backward calls give exactly twice the gradient, bit for bit.
         self.weight.grad.add_(torch.mm(grad_output.t(), input))
         if self.bias is not None:
             self.bias.grad.add_(grad_output.sum(dim=0))
-        # Input gradient.
-        return torch.mm(grad_output, self.weight.value)
 
     @override
     def extra_repr(self) -> str:

@@ -205,6 +205,12 @@ class Module(ModuleBase):
     buffer (so two calls without ``zero_grad()`` give twice the gradient), then
     returns the gradient of the loss with respect to the input of the last
     ``forward``. Neither method modifies its argument.
+
+    ``accumulate_grad`` is ``backward`` without the input gradient: a training
+    step needs only the parameter gradients, and for the first layer the
+    gradient with respect to the data is work nobody asked for (``torch.nn``
+    skips it too, for inputs that do not require grad). Calling ``backward``
+    is how you ask for the input gradient.
     """
 
     @abstractmethod
@@ -214,6 +220,16 @@ class Module(ModuleBase):
     @abstractmethod
     def backward(self, grad_output: Tensor) -> Tensor:
         """Accumulate parameter gradients and return d loss / d input."""
+
+    def accumulate_grad(self, grad_output: Tensor) -> None:
+        """Add the parameter gradients for ``grad_output`` into each ``grad``, and compute nothing else.
+
+        The default calls ``backward`` and drops its result, or does nothing for
+        a module without parameters; layers override it to skip the
+        input-gradient work.
+        """
+        if next(iter(self.parameters()), None) is not None:
+            self.backward(grad_output)
 
     def __call__(self, input: Tensor) -> Tensor:
         return self.forward(input)

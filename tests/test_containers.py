@@ -83,3 +83,35 @@ def test_backward_error_names_the_failing_layer() -> None:
     with pytest.raises(ValueError, match=r"expected grad_output of shape \(5, 2\), got \(5, 7\)") as info:
         model.backward(torch.zeros(5, 7))
     assert info.value.__notes__ == ["in Sequential layer [2]"]
+
+
+def test_accumulate_grad_skips_the_first_input_gradient(generator: torch.Generator) -> None:
+    class NoInputGrad(mn.Linear):
+        def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+            raise AssertionError("the first layer's input gradient was computed")
+
+    model = mn.Sequential(
+        NoInputGrad(4, 3, generator=generator), mn.Tanh(), mn.Linear(3, 2, generator=generator)
+    )
+    reference = mn.Sequential(mn.Linear(4, 3), mn.Tanh(), mn.Linear(3, 2))
+    reference.load_state_dict(model.state_dict())
+    x, v = torch.randn(5, 4, generator=generator), torch.randn(5, 2, generator=generator)
+    model(x)
+    model.accumulate_grad(v)
+    reference(x)
+    reference.backward(v)
+    for ours, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(ours.grad, theirs.grad)
+
+
+def test_accumulate_grad_in_nested_sequential_skips_only_the_very_first(generator: torch.Generator) -> None:
+    inner = mn.Sequential(mn.Linear(4, 3, generator=generator), mn.Tanh())
+    model = mn.Sequential(inner, mn.Linear(3, 2, generator=generator))
+    x, v = torch.randn(5, 4, generator=generator), torch.randn(5, 2, generator=generator)
+    model(x)
+    model.backward(v)
+    expected = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    model(x)
+    model.accumulate_grad(v)
+    assert all(torch.equal(p.grad, g) for p, g in zip(model.parameters(), expected, strict=True))

@@ -116,3 +116,20 @@ def test_eval_matches_train_unless_documented(case: ModuleCase, generator: torch
     trained = _forward(module.train(), input, target)
     evaluated = _forward(module.eval(), input, target)
     assert torch.equal(trained, evaluated)
+
+
+def test_accumulate_grad_gives_the_parameter_gradients_of_backward(
+    case: ModuleCase, generator: torch.Generator
+) -> None:
+    built = case.build(generator)
+    module, input, _, _ = built
+    if isinstance(module, mn.Loss):
+        pytest.skip("a loss has no accumulate_grad")
+    v = _upstream(case, built, generator)
+    module(input)
+    module.backward(v)
+    expected = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    module.accumulate_grad(v)
+    for param, grad in zip(module.parameters(), expected, strict=True):
+        assert torch.equal(param.grad, grad)
