@@ -1,4 +1,4 @@
-"""Convolution: Conv2d, with its backward pass written as matrix products over image patches."""
+"""Convolution: Conv2d, with its backward pass written as two more convolutions."""
 
 from typing import Final
 
@@ -27,11 +27,12 @@ class Conv2d(Module):
     r"""2-D cross-correlation :math:`y_{n,o} = b_o + \sum_c W_{o,c} \star x_{n,c}`, as ``torch.nn.Conv2d``.
 
     ``forward`` runs torch's convolution kernel and caches the input. ``backward``
-    sees the convolution as a matrix product over image patches: with
-    :math:`P = \operatorname{unfold}(x)` of shape :math:`(N, C k_h k_w, L)` and
-    :math:`G` the gradient of shape :math:`(N, O, L)`, the weight gradient is
-    :math:`\sum_n G_n P_n^T` and the input gradient is
-    :math:`\operatorname{fold}(W^T G)`, the adjoint of ``unfold``.
+    writes both gradients as convolutions too: the weight gradient
+    :math:`\partial L / \partial W_{o,c,i,j} = \sum_{n,p,q} G_{n,o,p,q} X_{n,c,sp+i,sq+j}` is a
+    correlation of the input with the output gradient :math:`G`, and the input gradient is the
+    transposed convolution of :math:`G` with :math:`W`, the adjoint of the forward map. (In matrix
+    form, with :math:`P = \operatorname{unfold}(x)`, these are :math:`\sum_n G_n P_n^T` and
+    :math:`\operatorname{fold}(W^T G)`; the convolution kernels compute the same sums faster.)
 
     Args:
         in_channels: channels of the input, :math:`C`.
@@ -126,22 +127,39 @@ class Conv2d(Module):
 
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
-        """Add :math:`\\sum_n G_n P_n^T` to ``weight.grad`` and the sums of ``grad_output`` over
-        N, H and W to ``bias.grad``; return :math:`\\operatorname{fold}(W^T G)`."""
+        """Add the weight and bias gradients (see ``accumulate_grad``); return the input gradient,
+        the transposed convolution of ``grad_output`` with ``weight``."""
         self.accumulate_grad(grad_output)
-        input, grad = self._shapes(grad_output)
-        # Input gradient: each patch's gradient, scattered back and summed where patches overlap.
-        patch_grad = torch.matmul(self.weight.value.reshape(self.out_channels, -1).t(), grad)
-        return F.fold(patch_grad, input.shape[2:], self.kernel_size, padding=self.padding, stride=self.stride)
+        input = self._cached(self._input)
+        sizes = zip(input.shape[2:], self.padding, self.kernel_size, strict=True)
+        padded = [size + 2 * pad - k for size, pad, k in sizes]
+        # conv_transpose2d is the adjoint of conv2d: each output gradient is spread back, through the
+        # kernel, over the input patch it came from, and summed where patches overlap. output_padding
+        # restores the rows and columns that a stride > 1 skipped.
+        leftover = [size % stride for size, stride in zip(padded, self.stride, strict=True)]
+        return F.conv_transpose2d(
+            grad_output, self.weight.value, stride=self.stride, padding=self.padding, output_padding=leftover
+        )
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:
-        """Add the weight and bias gradients; skip the input gradient."""
-        input, grad = self._shapes(grad_output)
-        patches = F.unfold(input, self.kernel_size, padding=self.padding, stride=self.stride)
-        self.weight.grad.add_(torch.einsum("nol,nkl->ok", grad, patches).view_as(self.weight.grad))
+        """Add to ``weight.grad`` the correlation of the input with ``grad_output``, and to ``bias.grad``
+        the sums of ``grad_output`` over N, H and W; skip the input gradient."""
+        input = self._cached(self._input)
+        n, _, h, w = input.shape
+        out_h = (h + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
+        out_w = (w + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+        self._check_grad_output(grad_output, (n, self.out_channels, out_h, out_w))
+        # dW[o, c, i, j] = sum over n, p, q of G[n, o, p, q] * X[n, c, s p + i, s q + j]: a convolution
+        # over the batch, with the input's channels as the batch and the output gradient as the kernel,
+        # dilated by the stride. It can overshoot the kernel size when the stride skipped a border.
+        weight_grad = F.conv2d(
+            input.transpose(0, 1), grad_output.transpose(0, 1), padding=self.padding, dilation=self.stride
+        )
+        kh, kw = self.kernel_size
+        self.weight.grad.add_(weight_grad.transpose(0, 1)[:, :, :kh, :kw])
         if self.bias is not None:
-            self.bias.grad.add_(grad.sum(dim=(0, 2)))
+            self.bias.grad.add_(grad_output.sum(dim=(0, 2, 3)))
 
     @override
     def extra_repr(self) -> str:
