@@ -1,0 +1,378 @@
+"""Training-step benchmark: minitorch_nn against torch.nn + autograd + torch.optim, side by side.
+
+Each case builds the same network twice (ours, and torch.nn with our initial
+weights copied in), on the same data, and times the full training step
+``zero_grad -> forward -> loss -> backward -> step``. Timings are interleaved
+in one process (ours, torch.nn, the matrix-product bound, ours, ...) after a
+warm-up, over several rounds; the table reports medians. The matrix-product
+bound times the step's matrix products alone: the forward products, the
+weight-gradient products and the input-gradient products that are needed.
+
+    python benchmarks/bench_training.py                       # the table, and results.json
+    python benchmarks/bench_training.py --device cuda         # the same on a GPU
+    python benchmarks/bench_training.py --reference-job       # + the notebook job end to end
+    python benchmarks/bench_training.py --peak-memory         # + peak RSS at batch 60000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+import minitorch_nn as mn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+
+from cnn_mnist import cnn  # noqa: E402
+from deeper_fashion_mnist import mlp  # noqa: E402
+
+Step = Callable[[], None]
+
+
+@dataclass
+class Case:
+    """One benchmark case: the two training steps, an optional matrix-product bound, and the targets."""
+
+    name: str
+    batch: int
+    ours: Step
+    theirs: Step
+    bound: Step | None
+    target_vs_torch: float
+    target_vs_bound: float | None = None
+
+
+@dataclass
+class Row:
+    name: str
+    batch: int
+    ours_ms: float
+    torch_ms: float
+    ratio: float
+    target_vs_torch: float
+    bound_ms: float | None
+    ratio_to_bound: float | None
+    target_vs_bound: float | None
+
+    @property
+    def met(self) -> bool:
+        bound_ok = self.target_vs_bound is None or (
+            self.ratio_to_bound is not None and self.ratio_to_bound <= self.target_vs_bound
+        )
+        return self.ratio <= self.target_vs_torch and bound_ok
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def copy_into_torch(ours: mn.Module, theirs: torch.nn.Module) -> None:
+    """Give the torch.nn network our initial parameter values, in registration order."""
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+            q.copy_(p.value)
+
+
+def to_torch(model: mn.Sequential) -> torch.nn.Sequential:
+    """The torch.nn twin of a Sequential of Linear/Conv2d/pooling/activation/Flatten modules."""
+    layers: list[torch.nn.Module] = []
+    for m in model:
+        if isinstance(m, mn.Linear):
+            layers.append(torch.nn.Linear(m.in_features, m.out_features, bias=m.bias is not None))
+        elif isinstance(m, mn.Conv2d):
+            layers.append(
+                torch.nn.Conv2d(
+                    m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, bias=m.bias is not None
+                )
+            )
+        elif isinstance(m, mn.MaxPool2d):
+            layers.append(torch.nn.MaxPool2d(m.kernel_size, m.stride))
+        else:
+            layers.append(
+                {"Tanh": torch.nn.Tanh, "ReLU": torch.nn.ReLU, "Flatten": torch.nn.Flatten}[
+                    type(m).__name__
+                ]()
+            )
+    twin = torch.nn.Sequential(*layers)
+    copy_into_torch(model, twin)
+    return twin
+
+
+def training_steps(
+    model: mn.Sequential,
+    criterion: mn.Loss,
+    torch_criterion: torch.nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    lr: float,
+    momentum: float,
+) -> tuple[Step, Step]:
+    """Our step and torch.nn's, on twin networks with the same initial weights and data."""
+    twin = to_torch(model).to(x.device)
+    model.to(device=x.device)
+    optimizer = mn.SGD(model.parameters(), lr=lr, momentum=momentum)
+    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=lr, momentum=momentum)
+
+    def ours() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), target)
+        model.accumulate_grad(criterion.backward())
+        optimizer.step()
+
+    def theirs() -> None:
+        torch_optimizer.zero_grad()
+        torch_criterion(twin(x), target).backward()
+        torch_optimizer.step()
+
+    return ours, theirs
+
+
+def two_layer_bound(batch: int, device: torch.device) -> Step:
+    """The matrix products of one 784-50-10 step: 2 forward, 2 weight-gradient, 1 input-gradient."""
+    x, w1, w2 = (torch.randn(*s, device=device) for s in ((batch, 784), (50, 784), (10, 50)))
+    h, o = torch.empty(batch, 50, device=device), torch.empty(batch, 10, device=device)
+    g2, g1 = torch.randn(batch, 10, device=device), torch.randn(batch, 50, device=device)
+    gw1, gw2, gh = (
+        torch.empty(50, 784, device=device),
+        torch.empty(10, 50, device=device),
+        torch.empty_like(h),
+    )
+
+    def bound() -> None:
+        torch.mm(x, w1.t(), out=h)
+        torch.mm(h, w2.t(), out=o)
+        torch.mm(g2.t(), h, out=gw2)
+        torch.mm(g2, w2, out=gh)
+        torch.mm(g1.t(), x, out=gw1)
+
+    return bound
+
+
+def cases(device: torch.device, quick: bool) -> list[Case]:
+    g = torch.Generator().manual_seed(0)
+    result = []
+    for batch, target, bound_target in ((64, 0.70, None), (1000, 0.90, None), (60000, 1.00, 1.15)):
+        batch = min(batch, 256) if quick else batch
+        model = mn.Sequential(
+            mn.Linear(784, 50, generator=g), mn.Tanh(), mn.Linear(50, 10, generator=g), mn.Tanh()
+        )
+        x = torch.randn(batch, 784, generator=g).to(device)
+        labels = torch.randint(0, 10, (batch,), generator=g)
+        onehot = torch.zeros(batch, 10).scatter_(1, labels.view(-1, 1), 1.0).to(device)
+        ours, theirs = training_steps(
+            model, mn.MSELoss("sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 0.1 / batch, 0.0
+        )
+        result.append(
+            Case(
+                "(a) 784-50-10 tanh, MSE(sum), SGD",
+                batch,
+                ours,
+                theirs,
+                two_layer_bound(batch, device),
+                target,
+                bound_target,
+            )
+        )
+    batch = 16 if quick else 128
+    x, labels = (
+        torch.randn(batch, 784, generator=g).to(device),
+        torch.randint(0, 10, (batch,), generator=g).to(device),
+    )
+    ours, theirs = training_steps(
+        mlp(generator=g), mn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), x, labels, 0.01, 0.9
+    )
+    result.append(Case("(b) 784-256-128-100-10 ReLU, CE, SGD momentum", batch, ours, theirs, None, 0.90))
+    batch = 8 if quick else 64
+    x = torch.randn(batch, 1, 28, 28, generator=g).to(device)
+    labels = torch.randint(0, 10, (batch,), generator=g).to(device)
+    ours, theirs = training_steps(
+        cnn(generator=g), mn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), x, labels, 0.01, 0.9
+    )
+    result.append(Case("(c) CNN of examples/cnn_mnist.py, CE, SGD momentum", batch, ours, theirs, None, 1.00))
+    return result
+
+
+def time_per_step(step: Step, repeats: int, device: torch.device) -> float:
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    sync(device)
+    return (time.perf_counter() - start) / repeats
+
+
+def measure(case: Case, rounds: int, warmup: int, device: torch.device, seconds: float) -> Row:
+    """Interleave ours, torch.nn and the bound; medians over ``rounds`` after ``warmup`` rounds."""
+    steps = {"ours": case.ours, "torch": case.theirs}
+    if case.bound is not None:
+        steps["bound"] = case.bound
+    once = max(time_per_step(case.theirs, 1, device), 1e-6)
+    repeats = max(1, int(seconds / once))
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for r in range(warmup + rounds):
+        for name, step in steps.items():
+            t = time_per_step(step, repeats, device)
+            if r >= warmup:
+                times[name].append(t)
+    ours_ms, torch_ms = (1e3 * statistics.median(times[k]) for k in ("ours", "torch"))
+    bound_ms = 1e3 * statistics.median(times["bound"]) if "bound" in times else None
+    return Row(
+        case.name,
+        case.batch,
+        ours_ms,
+        torch_ms,
+        ours_ms / torch_ms,
+        case.target_vs_torch,
+        bound_ms,
+        ours_ms / bound_ms if bound_ms else None,
+        case.target_vs_bound,
+    )
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| case | batch | minitorch_nn | torch.nn | ratio | target | matmul bound | ratio to bound | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        bound = f"{r.bound_ms:.3f} ms" if r.bound_ms is not None else "-"
+        to_bound = "-" if r.ratio_to_bound is None else f"{r.ratio_to_bound:.2f}"
+        if r.target_vs_bound is not None:
+            to_bound += f" (target ≤ {r.target_vs_bound})"
+        cells = [r.name, str(r.batch), f"{r.ours_ms:.3f} ms", f"{r.torch_ms:.3f} ms", f"{r.ratio:.2f}"]
+        cells += [f"≤ {r.target_vs_torch}", bound, to_bound, "yes" if r.met else "no"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def peak_memory_child(kind: str, device: torch.device) -> int:
+    """One epoch of full MNIST at batch 60000 (one step), 784-50-10 tanh; return the peak RSS in KB."""
+    from minitorch_nn.data import load_data
+
+    try:
+        x, labels = load_data(full=True)[:2]
+    except FileNotFoundError:
+        x, labels = torch.rand(60000, 784) * 255, torch.randint(0, 10, (60000,))
+    onehot = torch.zeros(x.shape[0], 10).scatter_(1, labels.view(-1, 1), 1.0)
+    g = torch.Generator().manual_seed(0)
+    model = mn.Sequential(
+        mn.Linear(784, 50, generator=g), mn.Tanh(), mn.Linear(50, 10, generator=g), mn.Tanh()
+    )
+    ours, theirs = training_steps(
+        model, mn.MSELoss("sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 1e-6, 0.0
+    )
+    (ours if kind == "ours" else theirs)()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_memory(repeats: int = 3) -> dict[str, int]:
+    """The smallest peak RSS over ``repeats`` separate processes for each side."""
+    result = {}
+    for kind in ("ours", "torch"):
+        peaks = []
+        for _ in range(repeats):
+            out = subprocess.run(
+                [sys.executable, __file__, "--peak-memory-child", kind],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            peaks.append(int(out.split()[-1]))
+        result[kind] = min(peaks)
+    return result
+
+
+def reference_job(epochs: int = 1000, per_sample_iterations: int = 20) -> dict[str, float | bool | str]:
+    """examples/two_layer_mnist.py end to end, against the notebook's per-sample algorithm (scaled)."""
+    from notebook_per_sample import notebook
+
+    env = {k: v for k, v in os.environ.items() if k != "MINITORCH_NN_DATA_DIR"}
+    start = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "two_layer_mnist.py"), "--epochs", str(epochs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    log, _ = notebook(per_sample_iterations)
+    per_sample = (time.perf_counter() - start) * epochs / per_sample_iterations
+    same_log = run.stdout.splitlines()[:per_sample_iterations] == log
+    return {
+        "ours_s": ours,
+        "per_sample_scaled_s": per_sample,
+        "speedup": per_sample / ours,
+        "same_log": same_log,
+        "last_line": run.stdout.splitlines()[-1] if run.stdout else "",
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> list[Row]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--rounds", type=int, default=15, help="timed rounds per case (default: 15)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default: 3)")
+    p.add_argument("--seconds", type=float, default=0.05, help="target length of one timing (default: 0.05)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--json", type=Path, default=Path("benchmark.json"), help="where to write the rows")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and few rounds, to check the script runs")
+    p.add_argument("--reference-job", action="store_true", help="also time the reference job end to end")
+    p.add_argument("--peak-memory", action="store_true", help="also measure peak RSS at batch 60000")
+    p.add_argument("--peak-memory-child", choices=("ours", "torch"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if args.peak_memory_child:
+        print(peak_memory_child(args.peak_memory_child, device))
+        return []
+    if args.quick:
+        args.rounds, args.warmup, args.seconds = 2, 1, 0.001
+    header = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"device {device}, {torch.get_num_threads()} threads, float32, "
+        f"medians of {args.rounds} interleaved rounds"
+    )
+    print(header, flush=True)
+    rows = [
+        measure(case, args.rounds, args.warmup, device, args.seconds) for case in cases(device, args.quick)
+    ]
+    print(table(rows))
+    report: dict[str, object] = {"setup": header, "rows": [asdict(r) | {"met": r.met} for r in rows]}
+    if args.reference_job:
+        report["reference_job"] = job = reference_job(
+            epochs=20 if args.quick else 1000, per_sample_iterations=2 if args.quick else 20
+        )
+        print(
+            f"reference job: {job['ours_s']:.2f} s for the example, per-sample algorithm "
+            f"{job['per_sample_scaled_s']:.1f} s scaled, speed-up {job['speedup']:.0f}x, "
+            f"same log: {job['same_log']}"
+        )
+    if args.peak_memory:
+        report["peak_rss_kb"] = peaks = peak_memory(1 if args.quick else 3)
+        print(
+            f"peak RSS at batch 60000: minitorch_nn {peaks['ours'] / 1024:.1f} MiB, "
+            f"torch.nn {peaks['torch'] / 1024:.1f} MiB"
+        )
+    args.json.write_text(json.dumps(report, indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

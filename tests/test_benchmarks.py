@@ -1,0 +1,25 @@
+"""The benchmark script runs end to end at tiny sizes, so it never rots. It asserts no timings."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_training
+
+    out = tmp_path / "bench.json"
+    rows = bench_training.main(["--quick", "--json", str(out), "--reference-job", "--peak-memory"])
+    assert [r.name[:3] for r in rows] == ["(a)", "(a)", "(a)", "(b)", "(c)"]
+    assert all(r.ours_ms > 0 and r.torch_ms > 0 for r in rows)
+    report = json.loads(out.read_text())
+    assert len(report["rows"]) == 5
+    assert report["reference_job"]["same_log"] is True
+    assert set(report["peak_rss_kb"]) == {"ours", "torch"}
+    printed = capsys.readouterr().out
+    assert "| case | batch | minitorch_nn | torch.nn | ratio |" in printed
