@@ -3,8 +3,8 @@
 Each case builds the same network twice (ours, and torch.nn with our initial
 weights copied in), on the same data, and times the full training step
 ``zero_grad -> forward -> loss -> backward -> step``. Timings are interleaved
-in one process (ours, torch.nn, the matrix-product bound, ours, ...) after a
-warm-up, over several rounds; the table reports medians. The matrix-product
+in one process (ours, torch.nn, the matrix-product bound, then the reverse
+order, and so on) after a warm-up, over several rounds; the table reports medians. The matrix-product
 bound times the step's matrix products alone: the forward products, the
 weight-gradient products and the input-gradient products that are needed.
 
@@ -17,6 +17,7 @@ weight-gradient products and the input-gradient products that are needed.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -224,7 +225,9 @@ def measure(case: Case, rounds: int, warmup: int, device: torch.device, seconds:
     repeats = max(1, int(seconds / once))
     times: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(warmup + rounds):
-        for name, step in steps.items():
+        # Alternate the order each round, so that neither side always runs right after the other.
+        order = list(steps.items()) if r % 2 == 0 else list(reversed(steps.items()))
+        for name, step in order:
             t = time_per_step(step, repeats, device)
             if r >= warmup:
                 times[name].append(t)
@@ -259,8 +262,21 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def peak_memory_child(kind: str, device: torch.device) -> int:
-    """One epoch of full MNIST at batch 60000 (one step), 784-50-10 tanh; return the peak RSS in KB."""
+def _vm_hwm_kb() -> int:
+    """The process's peak resident set (VmHWM) in KB, since the last reset."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def peak_memory_child(kind: str, device: torch.device) -> tuple[int, int]:
+    """One epoch of full MNIST at batch 60000 (one step), 784-50-10 tanh.
+
+    Returns the process's maximum RSS in KB (loading the data included) and
+    the peak RSS during the training step alone: the peak counter is reset
+    (``/proc/self/clear_refs``) after the data and both networks are ready.
+    """
     from minitorch_nn.data import load_data
 
     try:
@@ -275,25 +291,28 @@ def peak_memory_child(kind: str, device: torch.device) -> int:
     ours, theirs = training_steps(
         model, mn.MSELoss("sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 1e-6, 0.0
     )
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     (ours if kind == "ours" else theirs)()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _vm_hwm_kb()
 
 
 def peak_memory(repeats: int = 3) -> dict[str, int]:
-    """The smallest peak RSS over ``repeats`` separate processes for each side."""
-    result = {}
-    for kind in ("ours", "torch"):
-        peaks = []
-        for _ in range(repeats):
+    """Peak RSS in KB, the smallest over ``repeats`` separate processes per side, alternating sides:
+    ``ours``/``torch`` for the whole process, ``ours_step``/``torch_step`` for the training step."""
+    peaks: dict[str, list[int]] = {"ours": [], "torch": [], "ours_step": [], "torch_step": []}
+    for _ in range(repeats):
+        for kind in ("ours", "torch"):
             out = subprocess.run(
                 [sys.executable, __file__, "--peak-memory-child", kind],
                 capture_output=True,
                 text=True,
                 check=True,
             ).stdout
-            peaks.append(int(out.split()[-1]))
-        result[kind] = min(peaks)
-    return result
+            process, step = (int(v) for v in out.split()[-2:])
+            peaks[kind].append(process)
+            peaks[f"{kind}_step"].append(step)
+    return {name: min(values) for name, values in peaks.items()}
 
 
 def reference_job(epochs: int = 1000, per_sample_iterations: int = 20) -> dict[str, float | bool | str]:
@@ -340,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if args.peak_memory_child:
-        print(peak_memory_child(args.peak_memory_child, device))
+        print(*peak_memory_child(args.peak_memory_child, device))
         return []
     if args.quick:
         args.rounds, args.warmup, args.seconds = 2, 1, 0.001
@@ -367,8 +386,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     if args.peak_memory:
         report["peak_rss_kb"] = peaks = peak_memory(1 if args.quick else 3)
         print(
-            f"peak RSS at batch 60000: minitorch_nn {peaks['ours'] / 1024:.1f} MiB, "
-            f"torch.nn {peaks['torch'] / 1024:.1f} MiB"
+            f"peak RSS at batch 60000, whole process: minitorch_nn {peaks['ours'] / 1024:.1f} MiB, "
+            f"torch.nn {peaks['torch'] / 1024:.1f} MiB; during the training step: minitorch_nn "
+            f"{peaks['ours_step'] / 1024:.1f} MiB, torch.nn {peaks['torch_step'] / 1024:.1f} MiB"
         )
     args.json.write_text(json.dumps(report, indent=2))
     return rows

@@ -20,6 +20,6 @@ def test_quick_run_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixtu
     report = json.loads(out.read_text())
     assert len(report["rows"]) == 5
     assert report["reference_job"]["same_log"] is True
-    assert set(report["peak_rss_kb"]) == {"ours", "torch"}
+    assert set(report["peak_rss_kb"]) == {"ours", "torch", "ours_step", "torch_step"}
     printed = capsys.readouterr().out
     assert "| case | batch | minitorch_nn | torch.nn | ratio |" in printed
