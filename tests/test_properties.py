@@ -12,9 +12,12 @@ function of the input and the parameter values, in plain torch and
 ``torch.nn.functional`` ops: batch statistics written out, each dropout mask
 redrawn from a fresh generator seeded as the module's. ``torch.autograd``
 differentiates it. The properties: our loss, input gradient and every
-``Parameter.grad`` match the reference; a second ``backward`` after one
-``forward`` doubles every ``Parameter.grad`` exactly; and no call modifies the
-input, the target or the upstream gradient it is given.
+``Parameter.grad`` match the reference (rtol 1e-9, atol 1e-11 or 256 ulps of the
+largest gradient inside the network, whichever is larger; examples that evaluate
+a ReLU-like kink within rounding of the kink are discarded); a second
+``backward`` after one ``forward`` doubles every ``Parameter.grad`` exactly; and
+no call modifies the input, the target or the upstream gradient it is given.
+Examples are derandomized, so every run draws the same ones.
 """
 
 import math
@@ -170,8 +173,8 @@ activations: st.SearchStrategy[Activation] = st.one_of(
     st.sampled_from(APPROXIMATIONS).map(_gelu),
 )
 
-# p <= 0.9 keeps each 1/(1-p) scale <= 10, so the fixed tolerances stay meaningful in deep stacks;
-# p = 1 (everything dropped, a special case in ours: scale 0, not 1/0) is drawn on its own.
+# p <= 0.9 keeps each 1/(1-p) <= 10 (p near 1 drops nearly everything, as p = 1 does); p = 1
+# (everything dropped, a special case in ours: scale 0, not 1/0) is drawn on its own.
 dropouts: st.SearchStrategy[DropoutSpec] = st.builds(
     DropoutSpec, st.one_of(_values(0.0, 0.9), st.just(1.0)), SEEDS
 )
@@ -231,7 +234,7 @@ def cases(draw: st.DrawFn) -> Case:
 
 def _degenerate_batch_norm_chain() -> Case:
     """Every BatchNorm1d channel constant over the batch: gradients grow 1/sqrt(eps) per layer
-    while their batch sums cancel to 0 (a case that broke a fixed atol with the default eps)."""
+    while their batch sums cancel to 0. With eps = 1e-5 such a chain broke a fixed atol."""
     chain = tuple(
         Hidden(1, bias=True, batch_norm=BatchNormSpec(False, 0.1), activation=TANH, dropout=None)
         for _ in range(5)
@@ -299,7 +302,9 @@ class Forward:
 
 
 def _kink_gap(h: Tensor, kink: float | None, *, count_exact: bool) -> float:
-    distance = (h.detach() - kink).abs().flatten() if kink is not None else h.new_empty(0)
+    if kink is None:
+        return math.inf
+    distance = (h.detach() - kink).abs()
     if not count_exact:
         distance = distance[distance != 0]
     if not distance.numel():
@@ -418,7 +423,7 @@ def test_loss_and_gradients_match_autograd_reference(case: Case) -> None:
         )
 
 
-@settings(BASE, max_examples=100)
+@settings(BASE, max_examples=150)
 @given(cases())
 def test_second_backward_doubles_parameter_gradients(case: Case) -> None:
     model, criterion = build_model(case), build_criterion(case.loss)
