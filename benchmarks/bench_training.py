@@ -355,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     p.add_argument("--peak-memory", action="store_true", help="also measure peak RSS at batch 60000")
     p.add_argument("--peak-memory-child", choices=("ours", "torch"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    torch.set_default_dtype(torch.float32)  # the benchmark is stated in float32
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)

@@ -20,19 +20,31 @@ __all__ = ["ELU", "Elementwise", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Ta
 _aten = torch.ops.aten
 
 
-def _tanh_backward(grad: Tensor, output: Tensor) -> Tensor:
-    result: Tensor = _aten.tanh_backward(grad, output)  # grad * (1 - output**2)
-    return result
+def _tanh_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
+    """``grad * (1 - output**2)``, into ``out`` if given (which may be ``grad`` itself)."""
+    if out is None:
+        result: Tensor = _aten.tanh_backward(grad, output)
+        return result
+    _aten.tanh_backward.grad_input(grad, output, grad_input=out)
+    return out
 
 
-def _sigmoid_backward(grad: Tensor, output: Tensor) -> Tensor:
-    result: Tensor = _aten.sigmoid_backward(grad, output)  # grad * output * (1 - output)
-    return result
+def _sigmoid_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
+    """``grad * output * (1 - output)``, into ``out`` if given."""
+    if out is None:
+        result: Tensor = _aten.sigmoid_backward(grad, output)
+        return result
+    _aten.sigmoid_backward.grad_input(grad, output, grad_input=out)
+    return out
 
 
-def _relu_backward(grad: Tensor, output: Tensor) -> Tensor:
-    result: Tensor = _aten.threshold_backward(grad, output, 0)  # grad where output > 0, else 0
-    return result
+def _relu_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
+    """``grad`` where ``output > 0``, else 0, into ``out`` if given."""
+    if out is None:
+        result: Tensor = _aten.threshold_backward(grad, output, 0)
+        return result
+    _aten.threshold_backward.grad_input(grad, output, 0, grad_input=out)
+    return out
 
 
 class Elementwise(Module):
@@ -40,6 +52,8 @@ class Elementwise(Module):
 
     ``forward`` caches the input or the output, as ``saves`` says; ``backward``
     checks the shape of ``grad_output`` and returns ``derivative(grad_output, saved)``.
+    A subclass that can work in place gives ``function_`` and ``derivative_``;
+    ``forward_`` uses the first only when the output is what is cached.
     """
 
     saves: ClassVar[Literal["input", "output"]] = "input"
@@ -56,6 +70,14 @@ class Elementwise(Module):
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
         """``grad_output`` times the derivative, from the saved input or output."""
 
+    def function_(self, input: Tensor) -> Tensor | None:
+        """The activation computed into ``input``, or ``None`` if there is no in-place form."""
+        return None
+
+    def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor | None:
+        """``derivative`` computed into ``grad_output``, or ``None`` if there is no in-place form."""
+        return None
+
     @override
     def forward(self, input: Tensor) -> Tensor:
         """Apply the function; cache the input or the output for ``backward``."""
@@ -65,11 +87,29 @@ class Elementwise(Module):
         return output
 
     @override
+    def forward_(self, input: Tensor) -> Tensor:
+        """Apply the function in place when the output is what is cached; else as ``forward``."""
+        self._check_floating(input)
+        output = self.function_(input) if self.saves == "output" else None
+        if output is None:
+            return self.forward(input)
+        self._saved = output
+        return output
+
+    @override
     def backward(self, grad_output: Tensor) -> Tensor:
         """Return ``grad_output`` times the derivative at the cached point. No parameters."""
         saved = self._cached(self._saved)
         self._check_grad_output(grad_output, saved.shape)
         return self.derivative(grad_output, saved)
+
+    @override
+    def backward_(self, grad_output: Tensor) -> Tensor:
+        """As ``backward``, computed into ``grad_output`` where an in-place form exists."""
+        saved = self._cached(self._saved)
+        self._check_grad_output(grad_output, saved.shape)
+        result = self.derivative_(grad_output, saved)
+        return self.derivative(grad_output, saved) if result is None else result
 
 
 class Identity(Elementwise):
@@ -110,14 +150,23 @@ class Tanh(Elementwise):
     """
 
     saves = "output"
+    fresh_grad_input = True  # a new tensor (the output, which it caches, is not fresh)
 
     @override
     def function(self, input: Tensor) -> Tensor:
         return torch.tanh(input)
 
     @override
+    def function_(self, input: Tensor) -> Tensor:
+        return input.tanh_()
+
+    @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
         return _tanh_backward(grad_output, saved)
+
+    @override
+    def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return _tanh_backward(grad_output, saved, out=grad_output)
 
 
 class Sigmoid(Elementwise):
@@ -136,14 +185,23 @@ class Sigmoid(Elementwise):
     """
 
     saves = "output"
+    fresh_grad_input = True  # a new tensor (the output, which it caches, is not fresh)
 
     @override
     def function(self, input: Tensor) -> Tensor:
         return torch.sigmoid(input)
 
     @override
+    def function_(self, input: Tensor) -> Tensor:
+        return input.sigmoid_()
+
+    @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
         return _sigmoid_backward(grad_output, saved)
+
+    @override
+    def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return _sigmoid_backward(grad_output, saved, out=grad_output)
 
 
 class ReLU(Elementwise):
@@ -162,14 +220,23 @@ class ReLU(Elementwise):
     """
 
     saves = "output"
+    fresh_grad_input = True  # a new tensor (the output, which it caches, is not fresh)
 
     @override
     def function(self, input: Tensor) -> Tensor:
         return torch.relu(input)
 
     @override
+    def function_(self, input: Tensor) -> Tensor:
+        return input.relu_()
+
+    @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
         return _relu_backward(grad_output, saved)
+
+    @override
+    def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
+        return _relu_backward(grad_output, saved, out=grad_output)
 
 
 class LeakyReLU(Elementwise):
@@ -191,6 +258,8 @@ class LeakyReLU(Elementwise):
     """
 
     negative_slope: Final[float]
+    fresh_output = True
+    fresh_grad_input = True
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
@@ -228,6 +297,8 @@ class ELU(Elementwise):
     """
 
     alpha: Final[float]
+    fresh_output = True
+    fresh_grad_input = True
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()

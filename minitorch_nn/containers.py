@@ -67,38 +67,60 @@ class Sequential(Module):
 
     @override
     def forward(self, input: Tensor) -> Tensor:
-        """Apply each child in order; each caches what its own ``backward`` needs."""
+        """Apply each child in order; each caches what its own ``backward`` needs.
+
+        An intermediate output that its module declares fresh is handed to the
+        next child's ``forward_``, which may compute into it (an activation
+        after a Linear layer, say); ``input`` itself is never modified.
+        """
+        return self._forward(input, owned=False)
+
+    @override
+    def forward_(self, input: Tensor) -> Tensor:
+        return self._forward(input, owned=True)
+
+    def _forward(self, input: Tensor, owned: bool) -> Tensor:
         output = input
         for index, module in enumerate(self._modules):
             try:
-                output = module.forward(output)
+                output = module.forward_(output) if owned else module.forward(output)
             except Exception as err:
                 err.add_note(f"in Sequential layer [{index}]")
                 raise
+            owned = module.fresh_output
         return output
 
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
-        """Call each child's ``backward`` in reverse order; return d loss / d input."""
-        return self._backward(grad_output, input_grad=True)
+        """Call each child's ``backward`` in reverse order; return d loss / d input.
+
+        As in ``forward``, a gradient that its module declares fresh may be
+        overwritten by the next child (``backward_``); ``grad_output`` is not.
+        """
+        return self._backward(grad_output, input_grad=True, owned=False)
+
+    @override
+    def backward_(self, grad_output: Tensor) -> Tensor:
+        return self._backward(grad_output, input_grad=True, owned=True)
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:
         """As ``backward``, but the first child only accumulates: no gradient with respect to the input."""
-        self._backward(grad_output, input_grad=False)
+        self._backward(grad_output, input_grad=False, owned=False)
 
-    def _backward(self, grad_output: Tensor, input_grad: bool) -> Tensor:
+    def _backward(self, grad_output: Tensor, input_grad: bool, owned: bool) -> Tensor:
         grad = grad_output
         for index in reversed(range(len(self._modules))):
             module = self._modules[index]
             try:
                 if index or input_grad:
-                    grad = module.backward(grad)
+                    grad = module.backward_(grad) if owned else module.backward(grad)
                 else:
                     module.accumulate_grad(grad)
             except Exception as err:
                 err.add_note(f"in Sequential layer [{index}]")
                 raise
+            owned = module.fresh_grad_input
         return grad
 
     def __len__(self) -> int:

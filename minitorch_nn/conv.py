@@ -67,6 +67,8 @@ class Conv2d(Module):
         [1568.0, 1568.0, 1568.0, 1568.0]
     """
 
+    fresh_output = True
+    fresh_grad_input = True
     in_channels: Final[int]
     out_channels: Final[int]
     kernel_size: Final[tuple[int, int]]

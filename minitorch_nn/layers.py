@@ -79,6 +79,8 @@ class Linear(Module):
 
     in_features: Final[int]
     out_features: Final[int]
+    fresh_output = True
+    fresh_grad_input = True
 
     def __init__(
         self,

@@ -10,7 +10,7 @@ Keeping the two call signatures on separate classes (Torch7's ``Module`` and
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple, Self, TypeVar
+from typing import ClassVar, NamedTuple, Self, TypeVar
 
 import torch
 
@@ -211,7 +211,18 @@ class Module(ModuleBase):
     gradient with respect to the data is work nobody asked for (``torch.nn``
     skips it too, for inputs that do not require grad). Calling ``backward``
     is how you ask for the input gradient.
+
+    ``forward_`` and ``backward_`` are the in-place variants a container uses
+    on intermediate tensors it owns: they may overwrite their argument (an
+    activation computed into the fresh output of the layer before it, say).
+    The defaults just call ``forward`` and ``backward``. A container knows it
+    owns a tensor when the module that returned it declares ``fresh_output``
+    (``forward`` returns a new tensor the module keeps no reference to) or
+    ``fresh_grad_input`` (likewise for ``backward``).
     """
+
+    fresh_output: ClassVar[bool] = False
+    fresh_grad_input: ClassVar[bool] = False
 
     @abstractmethod
     def forward(self, input: Tensor) -> Tensor:
@@ -220,6 +231,14 @@ class Module(ModuleBase):
     @abstractmethod
     def backward(self, grad_output: Tensor) -> Tensor:
         """Accumulate parameter gradients and return d loss / d input."""
+
+    def forward_(self, input: Tensor) -> Tensor:
+        """As ``forward``, but ``input`` may be overwritten: the caller owns it and will not read it again."""
+        return self.forward(input)
+
+    def backward_(self, grad_output: Tensor) -> Tensor:
+        """As ``backward``, but ``grad_output`` may be overwritten, and may be returned as the result."""
+        return self.backward(grad_output)
 
     def accumulate_grad(self, grad_output: Tensor) -> None:
         """Add the parameter gradients for ``grad_output`` into each ``grad``, and compute nothing else.

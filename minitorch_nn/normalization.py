@@ -53,6 +53,7 @@ class BatchNorm1d(Module):
         torch.Size([2, 2])
     """
 
+    fresh_grad_input = True
     num_features: Final[int]
     eps: Final[float]
     momentum: Final[float | None]

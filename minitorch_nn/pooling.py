@@ -14,6 +14,8 @@ __all__ = ["AvgPool2d", "MaxPool2d"]
 
 
 class _Pool2d(Module):
+    fresh_output = True
+    fresh_grad_input = True
     kernel_size: Final[tuple[int, int]]
     stride: Final[tuple[int, int]]
 

@@ -36,6 +36,8 @@ class Softplus(Elementwise):
 
     beta: Final[float]
     threshold: Final[float]
+    fresh_output = True
+    fresh_grad_input = True
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -84,6 +86,8 @@ class GELU(Elementwise):
     """
 
     approximate: Final[Literal["none", "tanh"]]
+    fresh_output = True
+    fresh_grad_input = True
 
     def __init__(self, approximate: Literal["none", "tanh"] = "none") -> None:
         super().__init__()
@@ -127,6 +131,9 @@ class SiLU(Elementwise):
         >>> silu.backward(torch.ones(2, dtype=torch.float64)).round(decimals=4).tolist()
         [0.5, 0.9277]
     """
+
+    fresh_output = True
+    fresh_grad_input = True
 
     @override
     def function(self, input: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ __all__ = ["LogSoftmax", "Softmax"]
 
 class _AlongDim(Elementwise):
     saves = "output"
+    fresh_grad_input = True
     dim: Final[int]
 
     def __init__(self, dim: int) -> None:

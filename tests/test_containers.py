@@ -115,3 +115,35 @@ def test_accumulate_grad_in_nested_sequential_skips_only_the_very_first(generato
     model(x)
     model.accumulate_grad(v)
     assert all(torch.equal(p.grad, g) for p, g in zip(model.parameters(), expected, strict=True))
+
+
+def test_activations_work_in_place_on_fresh_intermediates(generator: torch.Generator) -> None:
+    model = mn.Sequential(
+        mn.Linear(4, 3, generator=generator), mn.Tanh(), mn.Linear(3, 2, generator=generator)
+    )
+    x, v = torch.randn(5, 4, generator=generator), torch.randn(5, 2, generator=generator)
+    hidden = model[0](x)
+    output = model(x)
+    tanh = model[1]
+    assert isinstance(tanh, mn.Tanh)
+    # The Linear output was fresh, so Tanh computed into it: its cached output is Linear 2's input.
+    second = model[2]
+    assert isinstance(second, mn.Linear)
+    assert second._input is tanh._saved
+    torch.testing.assert_close(tanh._saved, torch.tanh(hidden))
+    kept_x, kept_v = x.clone(), v.clone()
+    model.backward(v)
+    assert torch.equal(x, kept_x) and torch.equal(v, kept_v)
+    assert output.shape == (5, 2)
+
+
+def test_no_in_place_work_on_what_the_caller_holds(generator: torch.Generator) -> None:
+    # Identity returns its input: the Tanh after it must not overwrite the caller's tensor.
+    model = mn.Sequential(mn.Identity(), mn.Tanh(), mn.Flatten(), mn.ReLU())
+    x = torch.randn(5, 4, generator=generator)
+    kept = x.clone()
+    model(x)
+    v = torch.randn(5, 4, generator=generator)
+    kept_v = v.clone()
+    model.backward(v)
+    assert torch.equal(x, kept) and torch.equal(v, kept_v)

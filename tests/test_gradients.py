@@ -5,7 +5,7 @@ import torch
 
 import minitorch_nn as mn
 from minitorch_nn._types import Tensor
-from tests.cases import CASES, Dims, ModuleCase
+from tests.cases import CASES, DROPOUT_SEED, Dims, ModuleCase
 
 pytestmark = pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 
@@ -133,3 +133,20 @@ def test_accumulate_grad_gives_the_parameter_gradients_of_backward(
     module.accumulate_grad(v)
     for param, grad in zip(module.parameters(), expected, strict=True):
         assert torch.equal(param.grad, grad)
+
+
+def test_in_place_variants_match_forward_and_backward(case: ModuleCase, generator: torch.Generator) -> None:
+    built = case.build(generator)
+    module, input, _, _ = built
+    if isinstance(module, mn.Loss):
+        pytest.skip("a loss has no in-place variants")
+    v = _upstream(case, built, generator)
+    output = module(input).clone()
+    grad_input = module.backward(v).clone()
+    grads = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    if isinstance(module, mn.Dropout) and module.generator is not None:
+        module.generator.manual_seed(DROPOUT_SEED)  # draw the same mask again
+    assert torch.equal(module.forward_(input.clone()), output)
+    assert torch.equal(module.backward_(v.clone()), grad_input)
+    assert all(torch.equal(p.grad, g) for p, g in zip(module.parameters(), grads, strict=True))
