@@ -63,7 +63,7 @@ def train_epoch(model: mn.Module, criterion: mn.Loss, optimizer: mn.Optimizer, l
     for input, target in loader:
         optimizer.zero_grad()
         loss = criterion(model(input), target)
-        model.backward(criterion.backward())
+        model.accumulate_grad(criterion.backward())  # parameter gradients; no gradient for the data
         optimizer.step()
         total += loss * input.shape[0]
         count += input.shape[0]

@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> tuple[float, float]:
         for input, target in loader:
             optimizer.zero_grad()
             criterion(model(input), target)
-            model.backward(criterion.backward())
+            model.accumulate_grad(criterion.backward())
             optimizer.step()
         if (epoch + 1) % 50 == 0 or epoch + 1 == args.epochs:
             train_error = error_rate(model, train_input, train_labels)

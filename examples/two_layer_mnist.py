@@ -82,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> Sequential:
         optimizer.zero_grad()
         output = model(train_input)
         loss = criterion(output, train_target)
-        model.backward(criterion.backward())
+        # backward would also return d loss / d input, the (1000, 784) gradient with respect to the
+        # data that nothing here uses; accumulate_grad adds the parameter gradients only.
+        model.accumulate_grad(criterion.backward())
         optimizer.step()
 
         train_error = 100 * count_errors(output, train_target) / train_input.shape[0]
