@@ -66,15 +66,11 @@ class CrossEntropyLoss(Loss):
                     f"{self!r}: expected int64 class-index target of shape ({input.shape[0]},), "
                     f"got {target.dtype} of shape {shape_str(target)}"
                 )
-            if (
-                not target.is_cuda
-                and target.numel()
-                and not 0 <= int(target.min()) <= int(target.max()) < classes
-            ):
-                raise ValueError(
-                    f"{self!r}: expected class indices in [0, {classes}), "
-                    f"got values in [{int(target.min())}, {int(target.max())}]"
-                )
+            if target.numel() and not target.is_cuda:  # on a GPU the check would cost a sync
+                low, high = (int(v) for v in torch.aminmax(target))
+                if not 0 <= low <= high < classes:
+                    expected = f"expected class indices in [0, {classes})"
+                    raise ValueError(f"{self!r}: {expected}, got values in [{low}, {high}]")
             soft = torch.zeros_like(input).scatter_(1, target.view(-1, 1), 1.0)
         if self.label_smoothing:
             soft = soft * (1 - self.label_smoothing) + self.label_smoothing / classes

@@ -189,3 +189,32 @@ def test_rejects_bad_option(options: dict[str, object], error: type[Exception], 
     lr = options.pop("lr", 0.1)
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         SGD(mn.Linear(2, 2).parameters(), lr, **options)  # type: ignore[arg-type]  # wrong kinds are the point
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"momentum": 0.9},
+        {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+        {"momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
+    ],
+    ids=["plain", "momentum", "dampening-decay", "nesterov"],
+)
+def test_multi_tensor_step_is_bit_identical_to_the_per_tensor_rule(options: dict[str, float | bool]) -> None:
+    g = torch.Generator().manual_seed(0)
+    start = [torch.randn(3, 4, generator=g), torch.randn(5, generator=g)]
+    fast = [mn.Parameter(t.clone()) for t in start]
+    slow = [mn.Parameter(t.clone()) for t in start]
+    fast_opt = mn.SGD(fast, lr=0.1, **options)  # type: ignore[arg-type]  # options of mixed types
+    slow_opt = mn.SGD(slow, lr=0.1, **options)  # type: ignore[arg-type]  # options of mixed types
+    for _ in range(5):
+        for a, b in zip(fast, slow, strict=True):
+            grad = torch.randn(a.shape, generator=g)
+            a.grad.copy_(grad)
+            b.grad.copy_(grad)
+        fast_opt.step()
+        slow_opt.num_steps += 1
+        for param, state in zip(slow, slow_opt._state, strict=True):
+            slow_opt._update(param.value, param.grad, state)
+    assert all(torch.equal(a.value, b.value) for a, b in zip(fast, slow, strict=True))
