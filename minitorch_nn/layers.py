@@ -99,6 +99,7 @@ class Linear(Module):
             (out_features, in_features), bias, generator=generator, device=device, dtype=dtype
         )
         self._input: Tensor | None = None
+        self._scratches: dict[str, Tensor] = {}
 
     @override
     def forward(self, input: Tensor) -> Tensor:
@@ -129,11 +130,21 @@ class Linear(Module):
         to ``bias.grad``; skip the input gradient."""
         input = self._cached(self._input)
         self._check_grad_output(grad_output, (input.shape[0], self.out_features))
-        # The product is formed on its own and then added (rather than addmm_ into the
-        # buffer) so that two backward calls give exactly twice the gradient, bit for bit.
-        self.weight.grad.add_(torch.mm(grad_output.t(), input))
+        # Each product is formed in a scratch tensor kept across steps, then added: addmm_
+        # into the buffer would change the last bit of a second backward, and a new tensor
+        # each step would allocate a parameter-sized tensor per step.
+        weight_step = self._scratch("weight", self.weight.grad)
+        self.weight.grad.add_(torch.mm(grad_output.t(), input, out=weight_step))
         if self.bias is not None:
-            self.bias.grad.add_(grad_output.sum(dim=0))
+            bias_step = self._scratch("bias", self.bias.grad)
+            self.bias.grad.add_(torch.sum(grad_output, dim=0, out=bias_step))
+
+    def _scratch(self, name: str, like: Tensor) -> Tensor:
+        """A tensor shaped like ``like``, reused from step to step (made anew after ``to``)."""
+        tensor = self._scratches.get(name)
+        if tensor is None or tensor.dtype != like.dtype or tensor.device != like.device:
+            tensor = self._scratches[name] = torch.empty_like(like)
+        return tensor
 
     @override
     def extra_repr(self) -> str:

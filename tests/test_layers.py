@@ -61,3 +61,18 @@ def test_cuda_matches_cpu(generator: torch.Generator) -> None:
     for a, b in zip(gpu.parameters(), cpu.parameters(), strict=True):
         assert a.grad.device.type == "cuda"
         torch.testing.assert_close(a.grad.cpu(), b.grad)
+
+
+def test_weight_gradient_products_reuse_one_scratch_tensor(generator: torch.Generator) -> None:
+    layer = mn.Linear(5, 3, generator=generator)
+    x, v = torch.randn(4, 5, generator=generator), torch.randn(4, 3, generator=generator)
+    layer(x)
+    layer.accumulate_grad(v)
+    first = [t.data_ptr() for t in layer._scratches.values()]
+    layer(torch.randn(4, 5, generator=generator))
+    layer.accumulate_grad(v)
+    assert [t.data_ptr() for t in layer._scratches.values()] == first
+    layer.to(dtype=torch.float32)
+    layer(x.float())
+    layer.accumulate_grad(v.float())  # a new scratch of the new dtype
+    assert layer._scratches["weight"].dtype == torch.float32
