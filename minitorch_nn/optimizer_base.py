@@ -168,9 +168,8 @@ class OptimizerBase(ABC):
                 self._update(param.value, param.grad, state)
 
     def zero_grad(self) -> None:
-        """Zero every ``grad``, in place."""
-        for param in self.params:
-            param.zero_grad()
+        """Zero every ``grad``, in place, in one multi-tensor call."""
+        torch._foreach_zero_([param.grad for param in self.params])
 
     def state_dict(self) -> OptimizerState:
         """Return the hyperparameters, the step count and clones of every buffer."""
