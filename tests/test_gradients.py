@@ -5,7 +5,7 @@ import torch
 
 import minitorch_nn as mn
 from minitorch_nn._types import Tensor
-from tests.cases import CASES, DROPOUT_SEED, Dims, ModuleCase
+from tests.cases import CASES, Dims, ModuleCase
 
 pytestmark = pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 
@@ -107,46 +107,3 @@ def test_backward_result_is_not_overwritten_later(case: ModuleCase, generator: t
     _forward(module, torch.randn(input.shape, generator=generator), target)
     _backward(module, v)
     assert torch.equal(first, kept)
-
-
-def test_eval_matches_train_unless_documented(case: ModuleCase, generator: torch.Generator) -> None:
-    if case.mode_dependent:
-        pytest.skip("train/eval differ by design; tests/test_modes.py checks both")
-    module, input, target, _ = case.build(generator)
-    trained = _forward(module.train(), input, target)
-    evaluated = _forward(module.eval(), input, target)
-    assert torch.equal(trained, evaluated)
-
-
-def test_accumulate_grad_gives_the_parameter_gradients_of_backward(
-    case: ModuleCase, generator: torch.Generator
-) -> None:
-    built = case.build(generator)
-    module, input, _, _ = built
-    if isinstance(module, mn.Loss):
-        pytest.skip("a loss has no accumulate_grad")
-    v = _upstream(case, built, generator)
-    module(input)
-    module.backward(v)
-    expected = [p.grad.clone() for p in module.parameters()]
-    module.zero_grad()
-    module.accumulate_grad(v)
-    for param, grad in zip(module.parameters(), expected, strict=True):
-        assert torch.equal(param.grad, grad)
-
-
-def test_in_place_variants_match_forward_and_backward(case: ModuleCase, generator: torch.Generator) -> None:
-    built = case.build(generator)
-    module, input, _, _ = built
-    if isinstance(module, mn.Loss):
-        pytest.skip("a loss has no in-place variants")
-    v = _upstream(case, built, generator)
-    output = module(input).clone()
-    grad_input = module.backward(v).clone()
-    grads = [p.grad.clone() for p in module.parameters()]
-    module.zero_grad()
-    if isinstance(module, mn.Dropout) and module.generator is not None:
-        module.generator.manual_seed(DROPOUT_SEED)  # draw the same mask again
-    assert torch.equal(module.forward_(input.clone()), output)
-    assert torch.equal(module.backward_(v.clone()), grad_input)
-    assert all(torch.equal(p.grad, g) for p, g in zip(module.parameters(), grads, strict=True))

@@ -4,6 +4,8 @@ import pytest
 import torch
 
 import minitorch_nn as mn
+from tests.cases import CASES, ModuleCase
+from tests.test_gradients import _forward as forward
 
 
 def test_dropout_eval_is_the_identity() -> None:
@@ -82,3 +84,14 @@ def test_train_and_eval_reach_nested_children() -> None:
     model = mn.Sequential(mn.Linear(3, 3), mn.Sequential(mn.Dropout(0.5), mn.BatchNorm1d(3)))
     model.eval()
     assert not any(m.training for m in [model, *model.children(), *model[1].children()])
+
+
+MODE_FREE = [case for case in CASES if not case.mode_dependent]
+
+
+@pytest.mark.parametrize("case", MODE_FREE, ids=[case.name for case in MODE_FREE])
+def test_eval_matches_train_unless_documented(case: ModuleCase, generator: torch.Generator) -> None:
+    module, input, target, _ = case.build(generator)
+    trained = forward(module.train(), input, target)
+    evaluated = forward(module.eval(), input, target)
+    assert torch.equal(trained, evaluated)
