@@ -89,8 +89,10 @@ class Elementwise(Module):
     @override
     def forward_(self, input: Tensor) -> Tensor:
         """Apply the function in place when the output is what is cached; else as ``forward``."""
+        if self.saves != "output":
+            return self.forward(input)  # the input is cached, so it must stay as it is
         self._check_floating(input)
-        output = self.function_(input) if self.saves == "output" else None
+        output = self.function_(input)
         if output is None:
             return self.forward(input)
         self._saved = output
