@@ -16,34 +16,19 @@ from minitorch_nn.module import Module
 __all__ = ["ELU", "Elementwise", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Tanh"]
 
 # ATen's fused derivative kernels: one pass over memory instead of two or three
-# element-wise operations. Each computes exactly the formula in its comment.
+# element-wise operations. Each call site gives the formula its kernel computes.
 _aten = torch.ops.aten
 
 
-def _tanh_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
-    """``grad * (1 - output**2)``, into ``out`` if given (which may be ``grad`` itself)."""
+def _fused_backward(
+    name: str, grad: Tensor, output: Tensor, *extra: float, out: Tensor | None = None
+) -> Tensor:
+    """ATen's derivative kernel ``name`` from the cached output; into ``out`` (may be ``grad``) if given."""
+    kernel = getattr(_aten, name)
     if out is None:
-        result: Tensor = _aten.tanh_backward(grad, output)
+        result: Tensor = kernel(grad, output, *extra)
         return result
-    _aten.tanh_backward.grad_input(grad, output, grad_input=out)
-    return out
-
-
-def _sigmoid_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
-    """``grad * output * (1 - output)``, into ``out`` if given."""
-    if out is None:
-        result: Tensor = _aten.sigmoid_backward(grad, output)
-        return result
-    _aten.sigmoid_backward.grad_input(grad, output, grad_input=out)
-    return out
-
-
-def _relu_backward(grad: Tensor, output: Tensor, out: Tensor | None = None) -> Tensor:
-    """``grad`` where ``output > 0``, else 0, into ``out`` if given."""
-    if out is None:
-        result: Tensor = _aten.threshold_backward(grad, output, 0)
-        return result
-    _aten.threshold_backward.grad_input(grad, output, 0, grad_input=out)
+    kernel.grad_input(grad, output, *extra, grad_input=out)
     return out
 
 
@@ -164,11 +149,11 @@ class Tanh(Elementwise):
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _tanh_backward(grad_output, saved)
+        return _fused_backward("tanh_backward", grad_output, saved)  # g * (1 - y**2)
 
     @override
     def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _tanh_backward(grad_output, saved, out=grad_output)
+        return _fused_backward("tanh_backward", grad_output, saved, out=grad_output)
 
 
 class Sigmoid(Elementwise):
@@ -199,11 +184,11 @@ class Sigmoid(Elementwise):
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _sigmoid_backward(grad_output, saved)
+        return _fused_backward("sigmoid_backward", grad_output, saved)  # g * y * (1 - y)
 
     @override
     def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _sigmoid_backward(grad_output, saved, out=grad_output)
+        return _fused_backward("sigmoid_backward", grad_output, saved, out=grad_output)
 
 
 class ReLU(Elementwise):
@@ -234,11 +219,11 @@ class ReLU(Elementwise):
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _relu_backward(grad_output, saved)
+        return _fused_backward("threshold_backward", grad_output, saved, 0)  # g where y > 0, else 0
 
     @override
     def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return _relu_backward(grad_output, saved, out=grad_output)
+        return _fused_backward("threshold_backward", grad_output, saved, 0, out=grad_output)
 
 
 class LeakyReLU(Elementwise):
