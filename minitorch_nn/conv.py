@@ -111,6 +111,7 @@ class Conv2d(Module):
             raise ValueError(
                 f"{self!r}: expected input of shape (N, {self.in_channels}, H, W), got {shape_str(input)}"
             )
+        self._check_like(input, self.weight.value)
         padded = (input.shape[2] + 2 * self.padding[0], input.shape[3] + 2 * self.padding[1])
         if padded[0] < self.kernel_size[0] or padded[1] < self.kernel_size[1]:
             raise ValueError(f"{self!r}: expected padded input of at least {self.kernel_size}, got {padded}")

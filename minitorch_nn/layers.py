@@ -109,8 +109,7 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: expected input of shape (N, {self.in_features}), got {shape_str(input)}"
             )
-        if input.dtype != self.weight.dtype:
-            raise TypeError(f"{self!r}: expected input of dtype {self.weight.dtype}, got {input.dtype}")
+        self._check_like(input, self.weight.value)
         self._input = input
         if self.bias is None:
             return torch.mm(input, self.weight.value.t())

@@ -175,6 +175,13 @@ class ModuleBase(ABC):
         if not tensor.is_floating_point():
             raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
 
+    def _check_like(self, input: Tensor, state: Tensor) -> None:
+        """Raise unless ``input`` has the dtype and device of ``state`` (a bare matmul error names neither)."""
+        if input.dtype != state.dtype:
+            raise TypeError(f"{self!r}: expected input of dtype {state.dtype}, got {input.dtype}")
+        if input.device != state.device:
+            raise ValueError(f"{self!r}: expected input on device {state.device}, got {input.device}")
+
     def _check_pair(self, input: Tensor, target: Tensor) -> None:
         """Raise unless ``input`` and ``target`` are floating point and of one shape."""
         self._check_floating(input)

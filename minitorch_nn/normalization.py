@@ -104,6 +104,7 @@ class BatchNorm1d(Module):
         """
         self._check_floating(input)
         dims, view = self._layout(input)
+        self._check_like(input, self.running_mean.value)
         self._batch_statistics = self.training
         if self.training:
             count = input.numel() // self.num_features
