@@ -8,7 +8,6 @@ against one-hot targets by SGD:
     python examples/disk.py
 """
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -16,14 +15,7 @@ from common import check_args, parser
 from torch import Tensor
 
 import minitorch_nn as mn
-from minitorch_nn.data import TensorLoader
-
-
-def disk_set(count: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-    """``count`` points uniform in [0, 1]^2 and their labels (1 inside the disk)."""
-    points = torch.rand(count, 2, generator=generator)
-    inside = (points - 0.5).pow(2).sum(dim=1) < 1 / (2 * math.pi)
-    return points, inside.long()
+from minitorch_nn.data import TensorLoader, disk_set
 
 
 def network(generator: torch.Generator) -> mn.Sequential:

@@ -6,7 +6,7 @@ gradients into each ``Parameter.grad``). Optimizers update parameters from
 those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
-from minitorch_nn import data, init
+from minitorch_nn import checkpoint, data, init, train
 from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from minitorch_nn.adam import Adam, AdamW
 from minitorch_nn.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
@@ -69,9 +69,11 @@ __all__ = [
     "Softplus",
     "StepLR",
     "Tanh",
+    "checkpoint",
     "data",
     "gradcheck",
     "init",
+    "train",
 ]
 
 __version__ = "0.1.0"

@@ -132,6 +132,23 @@ class ModuleBase(ABC):
         Raises:
             RuntimeError: if ``strict`` and the keys or shapes do not match.
         """
+        result = self._compare_state(state)
+        if strict and any(result):
+            raise RuntimeError(
+                "\n".join(
+                    [
+                        f"{self.__class__.__name__}.load_state_dict: the state does not match",
+                        *self._mismatch_lines(result, state),
+                    ]
+                )
+            )
+        for name, tensor in self.state_dict().items():
+            if name in state and name not in result.mismatched_keys:
+                tensor.copy_(state[name])
+        return result
+
+    def _compare_state(self, state: Mapping[str, Tensor]) -> LoadResult:
+        """The keys of ``state`` that are missing, unexpected, or of the wrong shape; changes nothing."""
         own = self.state_dict()
         missing = [name for name in own if name not in state]
         unexpected = [name for name in state if name not in own]
@@ -140,19 +157,17 @@ class ModuleBase(ABC):
             for name, tensor in state.items()
             if name in own and tuple(tensor.shape) != tuple(own[name].shape)
         ]
-        if strict and (missing or unexpected or mismatched):
-            lines = [f"{self.__class__.__name__}.load_state_dict: the state does not match"]
-            lines += [f"  missing key: {key}" for key in missing]
-            lines += [f"  unexpected key: {key}" for key in unexpected]
-            lines += [
-                f"  shape mismatch for {key}: expected {shape_str(own[key])}, got {shape_str(state[key])}"
-                for key in mismatched
-            ]
-            raise RuntimeError("\n".join(lines))
-        for name, tensor in own.items():
-            if name in state and name not in mismatched:
-                tensor.copy_(state[name])
         return LoadResult(missing, unexpected, mismatched)
+
+    def _mismatch_lines(self, result: LoadResult, state: Mapping[str, Tensor]) -> list[str]:
+        own = self.state_dict()
+        lines = [f"  missing key: {key}" for key in result.missing_keys]
+        lines += [f"  unexpected key: {key}" for key in result.unexpected_keys]
+        lines += [
+            f"  shape mismatch for {key}: expected {shape_str(own[key])}, got {shape_str(state[key])}"
+            for key in result.mismatched_keys
+        ]
+        return lines
 
     def extra_repr(self) -> str:
         """The text between the parentheses of ``repr``; override to show settings."""
@@ -176,7 +191,7 @@ class ModuleBase(ABC):
             raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
 
     def _check_like(self, input: Tensor, state: Tensor) -> None:
-        """Raise unless ``input`` has the dtype and device of ``state`` (a bare matmul error names neither)."""
+        """Raise unless ``input`` has the dtype and device of ``state`` (a bare matmul names neither)."""
         if input.dtype != state.dtype:
             raise TypeError(f"{self!r}: expected input of dtype {state.dtype}, got {input.dtype}")
         if input.device != state.device:

@@ -1,6 +1,7 @@
 """Data: MNIST and Fashion-MNIST with the course loader's semantics, and mini-batches of tensors."""
 
 from minitorch_nn.data.batches import TensorLoader
+from minitorch_nn.data.disk import disk_set
 from minitorch_nn.data.mnist import DATA_DIR_ENV, REDUCED_SIZE, Dataset, Split, load_data
 
-__all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "TensorLoader", "load_data"]
+__all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "TensorLoader", "disk_set", "load_data"]

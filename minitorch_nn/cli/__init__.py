@@ -1,0 +1,110 @@
+"""``minitorch-nn``: train, evaluate and inspect networks from the command line.
+
+Also runnable as ``python -m minitorch_nn``. Usage errors print one line and
+exit with status 2; a run that fails (a NaN, a broken checkpoint) prints what
+happened and exits with status 1, leaving the last checkpoint intact.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from minitorch_nn.checkpoint import CheckpointError
+from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
+from minitorch_nn.cli.options import PRESETS, add_data_options, add_network_options, add_train_options
+from minitorch_nn.train import NonFiniteError
+
+__all__ = ["build_parser", "main"]
+
+TRAIN_EXAMPLES = """examples:
+  minitorch-nn train --preset two-layer
+      the course's reference job: 784-50-10 tanh, full-batch SGD, 200 epochs
+  minitorch-nn train --dataset fashion-mnist --full --layers 784,256,128,10 --activation relu \\
+      --optimizer adam --lr 1e-3 --epochs 10 --batch-size 128 --plot curves.png --checkpoint run.safetensors
+  minitorch-nn train --checkpoint run.safetensors --resume --epochs 20
+      continue that run up to 20 epochs, bit for bit as if it had never stopped
+
+Data: --data-dir, else the folder in $MINITORCH_NN_DATA_DIR (with mnist/ and fashion-mnist/ inside),
+else, for the first 1000/1000 MNIST images only, the copy shipped with the package."""
+
+EVALUATE_EXAMPLES = """examples:
+  minitorch-nn evaluate run.safetensors
+  minitorch-nn evaluate run.safetensors --split train --confusion confusion.png"""
+
+SUMMARY_EXAMPLES = """examples:
+  minitorch-nn summary --layers 784,256,128,10 --activation relu
+  minitorch-nn summary --preset two-layer
+  minitorch-nn summary --checkpoint run.safetensors"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``minitorch-nn`` and its three subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="minitorch-nn",
+        description="Train, evaluate and inspect minitorch_nn networks (backward passes written by hand).",
+        epilog="Run 'minitorch-nn COMMAND --help' for a command's options and examples.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+    train = commands.add_parser(
+        "train", help="train a network", epilog=TRAIN_EXAMPLES, formatter_class=raw,
+        description="Train a multilayer perceptron, printing one line per epoch.",
+    )  # fmt: skip
+    train.add_argument("--preset", choices=sorted(PRESETS), help="start from a named recipe")
+    add_data_options(train)
+    add_network_options(train)
+    add_train_options(train)
+    train.set_defaults(run=train_command, command_parser=train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate a checkpoint", epilog=EVALUATE_EXAMPLES, formatter_class=raw,
+        description="Print a checkpoint's error and confusion matrix on its data set.",
+    )  # fmt: skip
+    evaluate.add_argument("checkpoint", type=_file, help="a checkpoint written by 'minitorch-nn train'")
+    add_data_options(evaluate)
+    evaluate.add_argument("--split", choices=("test", "train"), default="test", help="default: test")
+    evaluate.add_argument("--batch-size", type=int, default=1000, help="default: 1000")
+    evaluate.add_argument("--confusion", type=_png_path, metavar="PNG", help="also draw the matrix as a PNG")
+    evaluate.set_defaults(run=evaluate_command, command_parser=evaluate)
+
+    summary = commands.add_parser(
+        "summary", help="print a network's layers", epilog=SUMMARY_EXAMPLES, formatter_class=raw,
+        description="Print a network's layers, their output shapes and their parameter counts.",
+    )  # fmt: skip
+    summary.add_argument("--preset", choices=sorted(PRESETS), help="the network of a named recipe")
+    summary.add_argument("--checkpoint", type=_file, help="the network saved in this checkpoint")
+    summary.add_argument(
+        "--dataset", choices=("mnist", "fashion-mnist", "disk"), help="picks the default layers"
+    )
+    add_network_options(summary)
+    summary.set_defaults(run=summary_command, command_parser=summary)
+    return parser
+
+
+def _file(text: str) -> Path:
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return Path(text)
+
+
+def _png_path(text: str) -> Path:
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {path.parent}")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (argparse exits with 2 on usage errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args.command_parser, args)
+    except (NonFiniteError, CheckpointError) as error:
+        print(f"minitorch-nn {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"minitorch-nn {args.command}: interrupted; the last checkpoint is intact", file=sys.stderr)
+        return 130
+    return status

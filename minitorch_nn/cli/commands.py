@@ -1,0 +1,201 @@
+"""The three commands: ``train``, ``evaluate`` and ``summary``."""
+
+import argparse
+import sys
+
+import torch
+from tqdm import tqdm
+
+from minitorch_nn.adam import Adam
+from minitorch_nn.checkpoint import load_checkpoint, read_checkpoint
+from minitorch_nn.classification_losses import CrossEntropyLoss
+from minitorch_nn.cli.datasets import Prepared, prepare
+from minitorch_nn.cli.options import Settings, resolve
+from minitorch_nn.containers import Sequential
+from minitorch_nn.history import EpochRecord
+from minitorch_nn.losses import MSELoss
+from minitorch_nn.module import Loss
+from minitorch_nn.optim import SGD
+from minitorch_nn.optimizer_base import OptimizerBase
+from minitorch_nn.spec import NetworkSpec
+from minitorch_nn.summary import summary
+from minitorch_nn.train import confusion_matrix, evaluate, fit
+
+__all__ = ["evaluate_command", "summary_command", "train_command"]
+
+
+def _spec(settings: Settings) -> NetworkSpec:
+    return NetworkSpec(
+        tuple(settings["layers"]),
+        activation=settings["activation"],
+        output_activation=settings["output_activation"],
+        dropout=float(settings["dropout"]),
+        init_std=settings["init_std"],
+    )
+
+
+def _loss(settings: Settings) -> Loss:
+    if settings["loss"] == "mse":
+        return MSELoss(reduction=settings["reduction"])
+    return CrossEntropyLoss(reduction=settings["reduction"])
+
+
+def _optimizer(settings: Settings, model: Sequential, samples: int) -> OptimizerBase:
+    per_sample, lr = settings["lr_per_sample"], settings["lr"]
+    rate = per_sample / samples if per_sample is not None else float(lr or 0.0)
+    decay = float(settings["weight_decay"])
+    if settings["optimizer"] == "adam":
+        return Adam(model.parameters(), lr=rate, weight_decay=decay)
+    return SGD(model.parameters(), lr=rate, momentum=float(settings["momentum"]), weight_decay=decay)
+
+
+def _data(parser: argparse.ArgumentParser, settings: Settings, spec: NetworkSpec) -> Prepared:
+    """The data, or a one-line usage error: missing files, or layers that do not fit the data."""
+    try:
+        data = prepare(settings, one_hot=settings["loss"] == "mse")
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    if spec.layers[0] != data.features or spec.layers[-1] != data.classes:
+        parser.error(
+            f"--layers must start with {data.features} (the inputs of {settings['dataset']}) and end with "
+            f"{data.classes} (its classes), got {','.join(map(str, spec.layers))}"
+        )
+    return data
+
+
+def _log_line(settings: Settings, epochs: int, samples: tuple[int, int], record: EpochRecord) -> str:
+    """One line per epoch; ``notebook`` is the format of ``examples/two_layer_mnist.py``."""
+    if settings["log_format"] == "notebook":
+        # Errors as the notebook computes them: 100 * count / N, from the counts the fractions hold.
+        train = 100 * round((record.train_error or 0.0) * samples[0]) / samples[0]
+        test = 100 * round((record.eval_error or 0.0) * samples[1]) / samples[1]
+        return (
+            f"{record.epoch - 1:d} acc_train_loss {record.train_loss:.02f} "
+            f"acc_train_error {train:.02f}% test_error {test:.02f}%"
+        )
+    train_error = "-" if record.train_error is None else f"{record.train_error:.2%}"
+    test_error = "-" if record.eval_error is None else f"{record.eval_error:.2%}"
+    return (
+        f"epoch {record.epoch:{len(str(epochs))}d}/{epochs}  train loss {record.train_loss:.4f}  "
+        f"train error {train_error}  test error {test_error}  ({record.seconds:.1f} s)"
+    )
+
+
+def _stored(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object] | None:
+    """With ``--resume``: the settings saved in the checkpoint."""
+    if not args.resume:
+        return None
+    if args.checkpoint is None:
+        parser.error("--resume needs --checkpoint FILE, the run to continue")
+    if not args.checkpoint.is_file():
+        parser.error(f"--resume: no checkpoint at {args.checkpoint}")
+    settings = read_checkpoint(args.checkpoint).metadata.get("settings")
+    if not isinstance(settings, dict):
+        parser.error(f"--resume: {args.checkpoint} was not written by minitorch-nn train (no settings)")
+    return settings
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for flag in ("plot", "metrics", "checkpoint"):
+        path = getattr(args, flag)
+        if path is not None and not path.parent.is_dir():
+            parser.error(f"--{flag}: no such folder: {path.parent}")
+
+
+def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Train a network; print a line per epoch; write the plot, metrics and checkpoint asked for."""
+    _check_outputs(parser, args)
+    try:
+        settings = resolve(args, _stored(parser, args), args.preset)
+    except ValueError as error:
+        parser.error(str(error))
+    if settings["optimizer"] == "adam" and settings["momentum"]:
+        parser.error("--momentum applies to --optimizer sgd; adam has betas instead")
+    try:
+        spec = _spec(settings)
+    except ValueError as error:
+        parser.error(str(error))
+    data = _data(parser, settings, spec)
+    seed = settings["seed"]
+    torch.manual_seed(seed)
+    model = spec.build(seed, dtype=data.train[0].dtype)
+    optimizer = _optimizer(settings, model, data.train[0].shape[0])
+    epochs = settings["epochs"]
+    samples = (data.train[0].shape[0], data.test[0].shape[0])
+    quiet = args.quiet or settings["log_format"] == "none"
+
+    def report(record: EpochRecord) -> None:
+        if not quiet:
+            tqdm.write(_log_line(settings, epochs, samples, record), file=sys.stdout)
+
+    history = fit(
+        model, _loss(settings), optimizer, data.train, epochs=epochs, batch_size=settings["batch_size"],
+        eval_data=data.test, generator=torch.Generator().manual_seed(seed),
+        progress=False if args.quiet else None, metrics=args.metrics, checkpoint=args.checkpoint,
+        resume=args.resume, metadata={"spec": spec.to_dict(), "settings": settings}, on_epoch_end=report,
+    )  # fmt: skip
+    if args.plot is not None:
+        from minitorch_nn.plot import plot_history
+
+        plot_history(
+            history,
+            args.plot,
+            title=f"{settings['dataset']}: {','.join(map(str, spec.layers))} {spec.activation}",
+        )
+    if history.records and not quiet and settings["log_format"] != "notebook":
+        last = history[-1]
+        print(f"final test error {last.eval_error:.2%} after {last.epoch} epochs", file=sys.stderr)
+    return 0
+
+
+def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Evaluate a checkpoint: the error, and the confusion matrix as text (and PNG)."""
+    saved = read_checkpoint(args.checkpoint)
+    stored = saved.metadata.get("settings")
+    if not isinstance(stored, dict) or "spec" not in saved.metadata:
+        parser.error(f"{args.checkpoint} was not written by minitorch-nn train (no spec or settings)")
+    spec_values = saved.metadata["spec"]
+    try:
+        settings = resolve(args, stored, None)
+        spec = NetworkSpec.from_dict(spec_values if isinstance(spec_values, dict) else {})
+    except ValueError as error:
+        parser.error(str(error))
+    data = _data(parser, settings, spec)
+    model = spec.build(0, dtype=data.train[0].dtype)
+    load_checkpoint(args.checkpoint, model, restore_rng=False)
+    split = data.test if args.split == "test" else data.train
+    result = evaluate(model, _loss(settings), split, batch_size=args.batch_size)
+    matrix = confusion_matrix(model, split, data.classes, batch_size=args.batch_size)
+    wrong = int(matrix.sum() - matrix.trace())
+    print(f"{args.checkpoint}: epoch {saved.epoch}, {settings['dataset']} {args.split} set")
+    print(f"{result.samples} samples, loss {result.loss:.4f}, error {result.error:.2%} ({wrong} wrong)")
+    print("confusion matrix (rows: true class, columns: predicted class):")
+    print(_matrix_text(matrix, data.class_names))
+    if args.confusion is not None:
+        from minitorch_nn.plot import plot_confusion
+
+        plot_confusion(matrix, args.confusion, class_names=data.class_names)
+    return 0
+
+
+def _matrix_text(matrix: torch.Tensor, names: tuple[str, ...]) -> str:
+    width = max(5, len(str(int(matrix.max()))) + 1)
+    label = max(len(n) for n in names)
+    lines = [" " * (label + 1) + "".join(f"{i:>{width}}" for i in range(len(names)))]
+    for i, row in enumerate(matrix.tolist()):
+        lines.append(f"{names[i]:>{label}} " + "".join(f"{v:>{width}}" for v in row) + f"   ({i})")
+    return "\n".join(lines)
+
+
+def summary_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Print a network's layers, output shapes and parameter counts."""
+    stored = None
+    if args.checkpoint is not None:
+        stored = read_checkpoint(args.checkpoint).metadata.get("settings")
+    try:
+        settings = resolve(args, stored if isinstance(stored, dict) else None, args.preset)
+        spec = _spec(settings)
+    except ValueError as error:
+        parser.error(str(error))
+    print(summary(spec.build(0), (spec.layers[0],)))
+    return 0

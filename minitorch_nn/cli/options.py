@@ -1,0 +1,232 @@
+"""The command line's options: parsing, presets, and how a setting is chosen.
+
+A training setting comes from, in order: the command line; with ``--resume``,
+the checkpoint's stored settings; ``--preset``; the defaults below. So
+``--resume`` needs no other option, and anything given explicitly wins.
+"""
+
+import argparse
+import math
+from pathlib import Path
+from typing import Literal, TypedDict, cast
+
+from minitorch_nn.spec import ACTIVATIONS, parse_layers
+
+__all__ = [
+    "DEFAULTS",
+    "PRESETS",
+    "SETTINGS",
+    "Settings",
+    "add_data_options",
+    "add_network_options",
+    "add_train_options",
+    "existing_folder",
+    "resolve",
+]
+
+
+class Settings(TypedDict):
+    """Everything a training run is made of; stored in its checkpoints."""
+
+    dataset: Literal["mnist", "fashion-mnist", "disk"]
+    data_dir: str | None
+    full: bool
+    layers: list[int]
+    activation: str
+    output_activation: str | None
+    dropout: float
+    init_std: float | None
+    loss: str
+    reduction: Literal["mean", "sum"]
+    optimizer: str
+    lr: float | None
+    lr_per_sample: float | None
+    momentum: float
+    weight_decay: float
+    epochs: int
+    batch_size: int
+    seed: int
+    input_scale: float | None
+    log_format: str
+
+
+DEFAULTS: dict[str, object] = {
+    "dataset": "mnist",
+    "data_dir": None,
+    "full": False,
+    "layers": None,  # by data set: 784,256,128,10 for the images, 2,25,25,25,2 for the disk
+    "activation": "relu",
+    "output_activation": None,
+    "dropout": 0.0,
+    "init_std": None,
+    "loss": "cross-entropy",
+    "reduction": "mean",
+    "optimizer": "sgd",
+    "lr": None,  # 0.1 for sgd, 0.001 for adam
+    "lr_per_sample": None,
+    "momentum": 0.0,
+    "weight_decay": 0.0,
+    "epochs": 10,
+    "batch_size": 64,
+    "seed": 0,
+    "input_scale": None,
+    "log_format": "epoch",
+}
+SETTINGS = tuple(DEFAULTS)
+
+PRESETS: dict[str, dict[str, object]] = {
+    # The course notebook: the reduced MNIST split, inputs times 0.9, one full-batch SGD step per
+    # epoch with lr 0.1 / N on the summed squared error, weights from N(0, 1e-6^2).
+    "two-layer": {
+        "dataset": "mnist",
+        "layers": [784, 50, 10],
+        "activation": "tanh",
+        "output_activation": "tanh",
+        "init_std": 1e-6,
+        "loss": "mse",
+        "reduction": "sum",
+        "optimizer": "sgd",
+        "lr_per_sample": 0.1,
+        "batch_size": 0,
+        "epochs": 200,
+        "input_scale": 0.9,
+        "log_format": "notebook",
+    },
+}
+
+
+def _number(least: float, below: float = math.inf) -> "argparse._ActionType":
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (least <= value < below):
+            upper = "" if below == math.inf else f" and < {below:g}"
+            raise argparse.ArgumentTypeError(f"expected a number >= {least:g}{upper}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        return list(parse_layers(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def existing_folder(text: str) -> Path:
+    """An argparse type: a folder that exists."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {text}")
+    return path
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--dataset", choices=("mnist", "fashion-mnist", "disk"), help="the data set (default: mnist)"
+    )
+    group.add_argument(
+        "--data-dir", type=existing_folder, help="folder with the data set's .gz files (default: see README)"
+    )
+    group.add_argument(
+        "--full", action="store_const", const=True, help="all 60000/10000 images, not the first 1000/1000"
+    )
+
+
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("network")
+    group.add_argument(
+        "--layers", type=_layers, metavar="SIZES", help="layer sizes, input first (default: 784,256,128,10)"
+    )
+    group.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden activation (default: relu)")
+    group.add_argument("--output-activation", choices=sorted(ACTIVATIONS), help="after the last layer")
+    group.add_argument("--dropout", type=_number(0, 1), metavar="P", help="dropout after each hidden layer")
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument("--loss", choices=("cross-entropy", "mse"), help="the loss (default: cross-entropy)")
+    group.add_argument(
+        "--reduction", choices=("mean", "sum"), help="how the loss sums a batch (default: mean)"
+    )
+    group.add_argument("--optimizer", choices=("sgd", "adam"), help="the optimizer (default: sgd)")
+    group.add_argument("--lr", type=_number(0), help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
+    group.add_argument("--momentum", type=_number(0, 1), help="SGD momentum (default: 0)")
+    group.add_argument("--weight-decay", type=_number(0), help="L2 penalty (default: 0)")
+    group.add_argument("--epochs", type=_count, help="total epochs, resumed ones included (default: 10)")
+    group.add_argument("--batch-size", type=_count, help="samples per step, 0 for full batch (default: 64)")
+    group.add_argument(
+        "--seed", type=_count, help="seed of the weights, the data order and dropout (default: 0)"
+    )
+    group.add_argument("--log-format", choices=("epoch", "notebook", "none"), help="one line per epoch")
+    outputs = parser.add_argument_group("outputs")
+    outputs.add_argument("--plot", type=Path, metavar="PNG", help="write the learning curves to this PNG")
+    outputs.add_argument("--metrics", type=Path, metavar="JSONL", help="write one JSON line per epoch here")
+    outputs.add_argument(
+        "--checkpoint", type=Path, metavar="FILE", help="save a safetensors checkpoint here after each epoch"
+    )
+    outputs.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
+    outputs.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    "full": (bool,),
+    "layers": (list,),
+    "dropout": (float, int),
+    "momentum": (float, int),
+    "weight_decay": (float, int),
+    "epochs": (int,),
+    "batch_size": (int,),
+    "seed": (int,),
+}
+
+
+def _check_stored(stored: dict[str, object]) -> None:
+    """Raise ``ValueError`` if settings read from a checkpoint have the wrong kinds of values."""
+    for key, value in stored.items():
+        kinds = _KINDS.get(key, (str, float, int, type(None)))
+        if (
+            key not in DEFAULTS
+            or not isinstance(value, kinds)
+            or isinstance(value, bool) != (kinds == (bool,))
+        ):
+            raise ValueError(f"the checkpoint's settings are damaged: {key}={value!r}")
+
+
+def resolve(args: argparse.Namespace, stored: dict[str, object] | None, preset: str | None) -> Settings:
+    """Each setting from the command line, else the checkpoint, else the preset, else the default.
+
+    Raises:
+        ValueError: if ``stored`` has unknown keys or values of the wrong kind.
+    """
+    settings = dict(DEFAULTS)
+    if preset is not None:
+        settings.update(PRESETS[preset])
+    if stored is not None:
+        _check_stored(stored)
+        settings.update(stored)
+    given = {k: getattr(args, k) for k in SETTINGS if getattr(args, k, None) is not None}
+    if given.get("data_dir") is not None:
+        given["data_dir"] = str(given["data_dir"])
+    if "lr" in given:
+        settings["lr_per_sample"] = None
+    settings.update(given)
+    if settings["layers"] is None:
+        settings["layers"] = [2, 25, 25, 25, 2] if settings["dataset"] == "disk" else [784, 256, 128, 10]
+    if settings["lr"] is None and settings["lr_per_sample"] is None:
+        settings["lr"] = 0.001 if settings["optimizer"] == "adam" else 0.1
+    return cast(Settings, settings)

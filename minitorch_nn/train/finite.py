@@ -1,0 +1,95 @@
+"""Non-finite values in training: a cheap check every step, and a diagnosis when it fails.
+
+The check costs one reduction per parameter and one host sync per step. The
+diagnosis runs only after a failure: it replays the failing batch one module
+at a time and names the first module whose forward output, or whose backward
+(input or parameter gradient), is not finite.
+"""
+
+from collections.abc import Iterator
+
+import torch
+
+from minitorch_nn._types import Tensor
+from minitorch_nn.containers import Sequential
+from minitorch_nn.module import Loss, Module
+from minitorch_nn.parameter import Parameter
+
+__all__ = ["NonFiniteError", "first_nonfinite_backward", "first_nonfinite_forward", "grads_are_finite"]
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced a NaN or an infinity; no optimizer step was taken with it.
+
+    Attributes:
+        epoch: the epoch (from 1) in which it happened.
+        batch: the batch (from 1) within that epoch.
+        culprit: which module produced it first, in words.
+    """
+
+    def __init__(self, what: str, epoch: int, batch: int, culprit: str) -> None:
+        super().__init__(f"fit: {what} at epoch {epoch}, batch {batch}; first produced by {culprit}")
+        self.epoch, self.batch, self.culprit = epoch, batch, culprit
+
+
+def grads_are_finite(params: list[Parameter]) -> bool:
+    """Whether every gradient is free of NaN and infinity (one multi-tensor max-abs, one sync)."""
+    if not params:
+        return True
+    norms = torch._foreach_norm([p.grad for p in params], ord=float("inf"))
+    return bool(torch.stack([n.to(norms[0].device) for n in norms]).isfinite().all())
+
+
+def _leaves(model: Module, path: str = "") -> Iterator[tuple[str, Module]]:
+    """The modules a ``Sequential`` runs, nested ones flattened, with their index path."""
+    if isinstance(model, Sequential):
+        for index, child in enumerate(model):
+            yield from _leaves(child, f"{path}[{index}]")
+    else:
+        yield path, model
+
+
+def _name(path: str, module: Module) -> str:
+    return f"Sequential layer {path} {module!r}" if path else repr(module)
+
+
+def _finite(tensor: Tensor) -> bool:
+    return bool(tensor.isfinite().all())
+
+
+def first_nonfinite_forward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str:
+    """Replay the forward pass and name where the first non-finite value appears."""
+    if not _finite(input):
+        return "the input batch (it contains NaN or Inf)"
+    output = input
+    for path, module in _leaves(model):
+        output = module.forward(output)
+        if not _finite(output):
+            return f"the forward of {_name(path, module)}"
+    return f"the forward of the loss {loss!r}"
+
+
+def first_nonfinite_backward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str:
+    """Replay forward and backward with zeroed gradients; name the first backward that is not finite.
+
+    Walks the modules from the last to the first. A module is named when its
+    ``grad_output`` was finite but its input gradient or one of its parameter
+    gradients is not.
+    """
+    leaves = list(_leaves(model))
+    output = input
+    for _, module in leaves:
+        output = module.forward(output)
+    loss.forward(output, target)
+    model.zero_grad()
+    grad = loss.backward()
+    if not _finite(grad):
+        return f"the backward of the loss {loss!r}"
+    for path, module in reversed(leaves):
+        grad = module.backward(grad)
+        for name, param in module.named_parameters():
+            if not _finite(param.grad):
+                return f"the backward of {_name(path, module)} (the gradient of its {name})"
+        if not _finite(grad):
+            return f"the backward of {_name(path, module)} (its input gradient)"
+    return "no module when replayed (the failure did not repeat)"

@@ -1,0 +1,222 @@
+"""``fit``: the training loop, with progress bars, JSON metrics, checkpoints and non-finite checks."""
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TextIO
+
+import torch
+
+from minitorch_nn._types import Tensor
+from minitorch_nn.checkpoint import load_checkpoint, save_checkpoint
+from minitorch_nn.checkpoint.files import PathLike
+from minitorch_nn.data.batches import TensorLoader
+from minitorch_nn.history import EpochRecord, History
+from minitorch_nn.module import Loss, Module
+from minitorch_nn.optimizer_base import OptimizerBase
+from minitorch_nn.schedulers import Scheduler
+from minitorch_nn.train.evaluation import error_count, evaluate
+from minitorch_nn.train.finite import (
+    NonFiniteError,
+    first_nonfinite_backward,
+    first_nonfinite_forward,
+    grads_are_finite,
+)
+from minitorch_nn.train.progress import Progress
+
+__all__ = ["check_data", "fit"]
+
+Batches = Sequence[tuple[Tensor, Tensor]] | TensorLoader
+
+
+def check_data(owner: str, name: str, data: object) -> tuple[Tensor, Tensor]:
+    """Raise unless ``data`` is a non-empty ``(input, target)`` pair of tensors with finite inputs."""
+    if not (isinstance(data, tuple | list) and len(data) == 2 and all(isinstance(t, Tensor) for t in data)):
+        raise TypeError(f"{owner}: expected {name} to be a pair (input, target) of tensors, got {data!r:.60}")
+    input, target = data
+    if input.dim() == 0 or target.dim() == 0 or input.shape[0] != target.shape[0]:
+        raise ValueError(
+            f"{owner}: expected {name} input and target with the same first dimension, "
+            f"got {tuple(input.shape)} and {tuple(target.shape)}"
+        )
+    if input.shape[0] == 0:
+        raise ValueError(f"{owner}: expected a non-empty {name}, got 0 samples")
+    if input.is_floating_point() and not bool(input.isfinite().all()):
+        bad = int((~input.isfinite()).flatten(1).any(dim=1).nonzero()[0, 0]) if input.dim() > 1 else -1
+        raise ValueError(f"{owner}: {name} input contains NaN or Inf (first in sample {bad})")
+    return input, target
+
+
+def _check_count(owner: str, name: str, value: object, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"{owner}: expected {name} to be an int >= {least}, got {value!r}")
+    return value
+
+
+def _batches(
+    data: tuple[Tensor, Tensor], batch_size: int, shuffle: bool, generator: torch.Generator
+) -> Batches:
+    """Full batch: the tensors themselves, in order; otherwise a loader that reshuffles each epoch."""
+    if batch_size == 0 or (batch_size >= data[0].shape[0] and not shuffle):
+        return [data]
+    return TensorLoader(*data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _train_epoch(
+    model: Module, loss: Loss, optimizer: OptimizerBase, batches: Batches, epoch: int, progress: Progress
+) -> tuple[float, float | None]:
+    """One pass: per batch zero_grad, forward, loss, backward, finite checks, step."""
+    model.train()
+    total, errors, count, countable = 0.0, 0, 0, True
+    progress.start_epoch(epoch, len(batches))
+    for index, (input, target) in enumerate(batches, 1):
+        optimizer.zero_grad()
+        output = model(input)
+        value = float(loss(output, target))
+        wrong = error_count(output, target)
+        if not math.isfinite(value):
+            culprit = first_nonfinite_forward(model, loss, input, target)
+            raise NonFiniteError(f"non-finite loss ({value})", epoch, index, culprit)
+        model.accumulate_grad(loss.backward())
+        if not grads_are_finite(optimizer.params):
+            culprit = first_nonfinite_backward(model, loss, input, target)
+            raise NonFiniteError("non-finite gradient", epoch, index, culprit)
+        optimizer.step()
+        total, count = total + value * input.shape[0], count + input.shape[0]
+        countable = countable and wrong is not None
+        errors += int(wrong) if wrong is not None else 0
+        progress.batch(total / count, errors, count)
+    return total / count, errors / count if countable else None
+
+
+def fit(
+    model: Module,
+    loss: Loss,
+    optimizer: OptimizerBase,
+    train_data: tuple[Tensor, Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    eval_data: tuple[Tensor, Tensor] | None = None,
+    scheduler: Scheduler | None = None,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    eval_batch_size: int | None = None,
+    progress: bool | None = None,
+    metrics: PathLike | TextIO | None = None,
+    checkpoint: PathLike | None = None,
+    resume: bool = False,
+    metadata: Mapping[str, object] | None = None,
+    on_epoch_end: Callable[[EpochRecord], None] | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` epochs of mini-batch steps; return the per-epoch history.
+
+    Each step is ``zero_grad``, ``forward``, ``loss``, ``accumulate_grad``,
+    ``step``. After each epoch the scheduler steps, ``eval_data`` is evaluated,
+    a record is appended to the history (and written to ``metrics`` as one
+    JSON line), ``on_epoch_end`` is called, and the checkpoint is saved
+    atomically. A NaN or Inf loss or gradient stops training with a
+    ``NonFiniteError`` naming the epoch, the batch and the module that first
+    produced it; no step is taken with it and no checkpoint is written.
+
+    Args:
+        model: the network; trained in place.
+        loss: the criterion.
+        optimizer: updates ``model``'s parameters.
+        train_data: ``(input, target)``; targets are class indices (N,) or one-hot rows (N, C).
+        epochs: the total number of epochs (when resuming, including those already done).
+        batch_size: samples per step; 0 for full-batch steps (in data order).
+        eval_data: ``(input, target)`` evaluated after each epoch. Default: none.
+        scheduler: stepped after each epoch. Default: none.
+        shuffle: draw a new order every epoch (not for full batches). Default: ``True``.
+        generator: draws the order; saved in checkpoints. Default: one seeded from torch's global RNG.
+        eval_batch_size: samples per evaluation forward pass, 0 for all. Default: ``batch_size``.
+        progress: show tqdm bars; ``None`` shows them only when stderr is a terminal. Default: ``None``.
+        metrics: a path (or open text file) receiving one JSON line per epoch. Default: none.
+        checkpoint: a path saved after every epoch. Default: none.
+        resume: first load ``checkpoint`` (model, optimizer, scheduler, RNG states, history)
+            and continue from its epoch; the result is bit-identical to an uninterrupted run.
+        metadata: JSON-serialisable extras stored in the checkpoint (e.g. the network spec).
+        on_epoch_end: called with each new record (e.g. to print a log line).
+
+    Returns:
+        The ``History``, one ``EpochRecord`` per epoch (resumed ones included).
+
+    Raises:
+        NonFiniteError: on a NaN or Inf loss or gradient.
+        ValueError: on an empty data set, a bad count, non-finite inputs, or ``resume`` beyond ``epochs``.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> g = torch.Generator().manual_seed(0)
+        >>> x = torch.randn(64, 2, generator=g)
+        >>> y = (x[:, 0] > x[:, 1]).long()
+        >>> model = mn.Sequential(mn.Linear(2, 8, generator=g), mn.Tanh(), mn.Linear(8, 2, generator=g))
+        >>> optimizer = mn.SGD(model.parameters(), lr=0.5)
+        >>> loss = mn.CrossEntropyLoss()
+        >>> history = fit(model, loss, optimizer, (x, y), epochs=20, batch_size=16, generator=g)
+        >>> len(history), history[-1].train_error < history[0].train_error
+        (20, True)
+    """
+    train_data = check_data("fit", "train_data", train_data)
+    eval_data = check_data("fit", "eval_data", eval_data) if eval_data is not None else None
+    _check_count("fit", "epochs", epochs, 0)
+    _check_count("fit", "batch_size", batch_size, 0)
+    eval_size = (
+        batch_size if eval_batch_size is None else _check_count("fit", "eval_batch_size", eval_batch_size, 0)
+    )
+    if generator is None:
+        generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))
+    history = History()
+    if resume:
+        if checkpoint is None or not Path(checkpoint).exists():
+            raise FileNotFoundError(f"fit: resume=True, but there is no checkpoint at {checkpoint}")
+        history = load_checkpoint(
+            checkpoint, model, optimizer=optimizer, scheduler=scheduler, generator=generator
+        ).history
+        if len(history) > epochs:
+            raise ValueError(
+                f"fit: the checkpoint has {len(history)} epochs already, more than epochs={epochs}"
+            )
+    batches = _batches(train_data, batch_size, shuffle, generator)
+    with ExitStack() as stack:
+        log = _open_metrics(stack, metrics, history)
+        bars = stack.enter_context(Progress(progress, len(history), epochs))
+        for epoch in range(len(history) + 1, epochs + 1):
+            start, lr = time.perf_counter(), optimizer.lr
+            train_loss, train_error = _train_epoch(model, loss, optimizer, batches, epoch, bars)
+            if scheduler is not None:
+                scheduler.step()
+            held_out = evaluate(model, loss, eval_data, batch_size=eval_size) if eval_data else None
+            record = EpochRecord(
+                epoch, train_loss, train_error,
+                held_out.loss if held_out else None, held_out.error if held_out else None,
+                lr, time.perf_counter() - start,
+            )  # fmt: skip
+            history.append(record)
+            if log is not None:
+                log.write(record.to_json() + "\n")
+                log.flush()
+            bars.end_epoch(record)
+            if on_epoch_end is not None:
+                on_epoch_end(record)
+            if checkpoint is not None:
+                save_checkpoint(
+                    checkpoint, model, optimizer=optimizer, scheduler=scheduler,
+                    generator=generator, history=history, metadata=metadata,
+                )  # fmt: skip
+    return history
+
+
+def _open_metrics(stack: ExitStack, metrics: PathLike | TextIO | None, history: History) -> TextIO | None:
+    """The metrics stream, starting with the records a resumed run already has."""
+    if metrics is None:
+        return None
+    if isinstance(metrics, str | os.PathLike):
+        metrics = stack.enter_context(open(metrics, "w"))  # noqa: SIM115  # closed by the stack
+    for record in history:
+        metrics.write(record.to_json() + "\n")
+    return metrics
