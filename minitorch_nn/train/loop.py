@@ -117,8 +117,8 @@ def fit(
     Each step is ``zero_grad``, ``forward``, ``loss``, ``accumulate_grad``,
     ``step``. After each epoch the scheduler steps, ``eval_data`` is evaluated,
     a record is appended to the history (and written to ``metrics`` as one
-    JSON line), ``on_epoch_end`` is called, and the checkpoint is saved
-    atomically. A NaN or Inf loss or gradient stops training with a
+    JSON line), the checkpoint is saved atomically, and ``on_epoch_end`` is
+    called. A NaN or Inf loss or gradient stops training with a
     ``NonFiniteError`` naming the epoch, the batch and the module that first
     produced it; no step is taken with it and no checkpoint is written.
 
@@ -200,14 +200,14 @@ def fit(
             if log is not None:
                 log.write(record.to_json() + "\n")
                 log.flush()
-            bars.end_epoch(record)
-            if on_epoch_end is not None:
-                on_epoch_end(record)
             if checkpoint is not None:
                 save_checkpoint(
                     checkpoint, model, optimizer=optimizer, scheduler=scheduler,
                     generator=generator, history=history, metadata=metadata,
                 )  # fmt: skip
+            bars.end_epoch(record)
+            if on_epoch_end is not None:
+                on_epoch_end(record)
     return history
 
 
