@@ -43,14 +43,14 @@ def parse_layers(text: str) -> tuple[int, ...]:
         >>> parse_layers("784,x")
         Traceback (most recent call last):
             ...
-        ValueError: expected comma-separated layer sizes such as 784,256,10, got '784,x'
+        ValueError: expected two or more comma-separated sizes >= 1, such as 784,256,10, got '784,x'
     """
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
     if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"expected comma-separated layer sizes such as 784,256,10, got {text!r}")
+        raise ValueError(f"expected two or more comma-separated sizes >= 1, such as 784,256,10, got {text!r}")
     return sizes
 
 

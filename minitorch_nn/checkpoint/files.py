@@ -191,7 +191,12 @@ def _header(path: Path, data: bytes) -> dict[str, object]:
         raise CheckpointError(f"{where}: not a safetensors file (its header is not JSON: {error})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{where}: not a safetensors file (its header is not a JSON object)")
-    needed = max((e["data_offsets"][1] for k, e in header.items() if k != "__metadata__"), default=0)
+    try:
+        needed = max((int(e["data_offsets"][1]) for k, e in header.items() if k != "__metadata__"), default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise CheckpointError(
+            f"{where}: not a safetensors file (a tensor entry has no data_offsets)"
+        ) from None
     if needed > len(data) - 8 - size:
         raise CheckpointError(
             f"{where}: truncated: its tensors need {needed} bytes, "
@@ -215,6 +220,8 @@ def read_checkpoint(path: PathLike) -> Checkpoint:
         CheckpointError: if the file is truncated, is not safetensors, or is not a minitorch_nn checkpoint.
     """
     source = Path(path)
+    if source.is_dir():
+        raise CheckpointError(f"read_checkpoint: {source} is a folder, not a checkpoint file")
     data = source.read_bytes()
     meta = _header(source, data).get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:

@@ -105,8 +105,9 @@ def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Train a network; print a line per epoch; write the plot, metrics and checkpoint asked for."""
     _check_outputs(parser, args)
+    stored = _stored(parser, args)  # a broken checkpoint raises CheckpointError: status 1
     try:
-        settings = resolve(args, _stored(parser, args), args.preset)
+        settings = resolve(args, stored, args.preset, resuming=args.resume)
     except ValueError as error:
         parser.error(str(error))
     if settings["optimizer"] == "adam" and settings["momentum"]:
@@ -156,7 +157,8 @@ def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error(f"{args.checkpoint} was not written by minitorch-nn train (no spec or settings)")
     spec_values = saved.metadata["spec"]
     try:
-        settings = resolve(args, stored, None)
+        data_options = argparse.Namespace(dataset=args.dataset, data_dir=args.data_dir, full=args.full)
+        settings = resolve(data_options, stored, None)
         spec = NetworkSpec.from_dict(spec_values if isinstance(spec_values, dict) else {})
     except ValueError as error:
         parser.error(str(error))

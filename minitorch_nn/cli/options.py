@@ -101,9 +101,9 @@ def _number(least: float, below: float = math.inf) -> "argparse._ActionType":
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (least <= value < below):
+        if not (least <= value < below) or not math.isfinite(value):
             upper = "" if below == math.inf else f" and < {below:g}"
-            raise argparse.ArgumentTypeError(f"expected a number >= {least:g}{upper}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a finite number >= {least:g}{upper}, got {text!r}")
         return value
 
     return parse
@@ -207,11 +207,14 @@ def _check_stored(stored: dict[str, object]) -> None:
             raise ValueError(f"the checkpoint's settings are damaged: {key}={value!r}")
 
 
-def resolve(args: argparse.Namespace, stored: dict[str, object] | None, preset: str | None) -> Settings:
+def resolve(
+    args: argparse.Namespace, stored: dict[str, object] | None, preset: str | None, *, resuming: bool = False
+) -> Settings:
     """Each setting from the command line, else the checkpoint, else the preset, else the default.
 
     Raises:
-        ValueError: if ``stored`` has unknown keys or values of the wrong kind.
+        ValueError: if ``stored`` has unknown keys or values of the wrong kind, or, when
+            ``resuming``, an option other than ``--epochs`` and ``--data-dir`` changes a stored setting.
     """
     settings = dict(DEFAULTS)
     if preset is not None:
@@ -222,6 +225,14 @@ def resolve(args: argparse.Namespace, stored: dict[str, object] | None, preset: 
     given = {k: getattr(args, k) for k in SETTINGS if getattr(args, k, None) is not None}
     if given.get("data_dir") is not None:
         given["data_dir"] = str(given["data_dir"])
+    if stored is not None and resuming:
+        for key, value in given.items():
+            if key not in ("epochs", "data_dir") and stored.get(key) != value:
+                flag = "--" + key.replace("_", "-")
+                raise ValueError(
+                    f"{flag} {value} differs from the checkpoint's {stored.get(key)}: a resumed run keeps "
+                    "its settings (only --epochs and --data-dir may change)"
+                )
     if "lr" in given:
         settings["lr_per_sample"] = None
     settings.update(given)

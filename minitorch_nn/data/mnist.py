@@ -96,10 +96,36 @@ def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor
                         shutil.copyfileobj(src, dst)
                 else:
                     (raw / name).symlink_to(source.resolve())
+        except (AssertionError, EOFError, OSError) as err:
+            raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
+        for name in FILES:
+            _check_header(raw / name, _file(folder, name) or raw / name)
+        try:
             train, test = cls(tmp, train=True), cls(tmp, train=False)
         except (AssertionError, EOFError, OSError, RuntimeError, ValueError) as err:
             raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
     return (*_checked(train.data, train.targets, folder), *_checked(test.data, test.targets, folder))
+
+
+def _check_header(path: Path, source: Path) -> None:
+    """Check an extracted IDX file's magic number, item shape and length before torchvision reads it."""
+    images = "images" in path.name
+    magic, item_shape = (2051, (28, 28)) if images else (2049, ())
+    with open(path, "rb") as file:
+        header = file.read(8 + 4 * len(item_shape))
+    what = f"load_data: {source} is not an MNIST-format IDX {'image' if images else 'label'} file"
+    if len(header) < 8 + 4 * len(item_shape):
+        raise ValueError(f"{what}: expected a {8 + 4 * len(item_shape)}-byte header, got {len(header)} bytes")
+    fields = struct.unpack(f">{2 + len(item_shape)}I", header)
+    if fields[0] != magic:
+        raise ValueError(f"{what}: expected magic number {magic}, got {fields[0]}")
+    if fields[2:] != item_shape:
+        raise ValueError(f"{what}: expected items of shape {item_shape}, got {fields[2:]}")
+    size = len(header) + fields[1] * math.prod(item_shape)
+    if path.stat().st_size != size:
+        raise ValueError(
+            f"{what}: its header announces {fields[1]} items ({size} bytes), but it has {path.stat().st_size}"
+        )
 
 
 def _check_not_other_dataset(source: Path, dataset: Dataset) -> None:

@@ -45,7 +45,7 @@ def check_data(owner: str, name: str, data: object) -> tuple[Tensor, Tensor]:
     if input.shape[0] == 0:
         raise ValueError(f"{owner}: expected a non-empty {name}, got 0 samples")
     if input.is_floating_point() and not bool(input.isfinite().all()):
-        bad = int((~input.isfinite()).flatten(1).any(dim=1).nonzero()[0, 0]) if input.dim() > 1 else -1
+        bad = int((~input.isfinite()).reshape(input.shape[0], -1).any(dim=1).nonzero()[0, 0])
         raise ValueError(f"{owner}: {name} input contains NaN or Inf (first in sample {bad})")
     return input, target
 
@@ -172,7 +172,9 @@ def fit(
         generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))
     history = History()
     if resume:
-        if checkpoint is None or not Path(checkpoint).exists():
+        if checkpoint is None:
+            raise ValueError("fit: resume=True needs checkpoint=<the file to resume from>")
+        if not Path(checkpoint).exists():
             raise FileNotFoundError(f"fit: resume=True, but there is no checkpoint at {checkpoint}")
         history = load_checkpoint(
             checkpoint, model, optimizer=optimizer, scheduler=scheduler, generator=generator
