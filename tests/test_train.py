@@ -211,9 +211,14 @@ def test_one_hot_targets_count_errors_by_arg_max() -> None:
 def test_resume_needs_an_existing_checkpoint_within_epochs(tmp_path: Path) -> None:
     model = network()
     optimizer = mn.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(FileNotFoundError, match="fit: resume=True, but there is no checkpoint at"):
+    with pytest.raises(ValueError, match="fit: resume=True needs checkpoint=<the file to resume from>"):
         fit(model, mn.CrossEntropyLoss(), optimizer, blobs(8, 1), epochs=1, batch_size=4, resume=True)
     path = tmp_path / "run.safetensors"
+    with pytest.raises(FileNotFoundError, match="fit: resume=True, but there is no checkpoint at"):
+        fit(
+            model, mn.CrossEntropyLoss(), optimizer, blobs(8, 1), epochs=1, batch_size=4, checkpoint=path,
+            resume=True,
+        )  # fmt: skip
     fit(model, mn.CrossEntropyLoss(), optimizer, blobs(8, 1), epochs=3, batch_size=4, checkpoint=path)
     with pytest.raises(ValueError, match=r"fit: the checkpoint has 3 epochs already, more than epochs=2"):
         fit(
