@@ -51,7 +51,14 @@ def figures(path: Path) -> list[dict[str, object]]:
     return [{k: v for k, v in line.items() if k != "seconds"} for line in lines]
 
 
-@pytest.mark.parametrize("optimizer", [["--optimizer", "sgd", "--momentum", "0.9"], ["--optimizer", "adam"]])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        ["--optimizer", "sgd", "--momentum", "0.9", "--scheduler", "step", "--step-size", "2"],
+        ["--optimizer", "adam", "--scheduler", "cosine"],
+    ],
+    ids=["sgd-momentum-step", "adam-cosine"],
+)
 def test_resume_through_the_cli_is_bit_identical(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], optimizer: list[str]
 ) -> None:

@@ -17,6 +17,7 @@ from minitorch_nn.losses import MSELoss
 from minitorch_nn.module import Loss
 from minitorch_nn.optim import SGD
 from minitorch_nn.optimizer_base import OptimizerBase
+from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
 from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.summary import summary
 from minitorch_nn.train import confusion_matrix, evaluate, fit
@@ -47,6 +48,14 @@ def _optimizer(settings: Settings, model: Sequential, samples: int) -> Optimizer
     if settings["optimizer"] == "adam":
         return Adam(model.parameters(), lr=rate, weight_decay=decay)
     return SGD(model.parameters(), lr=rate, momentum=float(settings["momentum"]), weight_decay=decay)
+
+
+def _scheduler(settings: Settings, optimizer: OptimizerBase) -> Scheduler | None:
+    if settings["scheduler"] == "step":
+        return StepLR(optimizer, step_size=max(settings["step_size"], 1), gamma=settings["gamma"])
+    if settings["scheduler"] == "cosine":
+        return CosineAnnealingLR(optimizer, T_max=max(settings["epochs"], 1))
+    return None
 
 
 def _data(parser: argparse.ArgumentParser, settings: Settings, spec: NetworkSpec) -> Prepared:
@@ -131,9 +140,10 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
     history = fit(
         model, _loss(settings), optimizer, data.train, epochs=epochs, batch_size=settings["batch_size"],
-        eval_data=data.test, generator=torch.Generator().manual_seed(seed),
-        progress=False if args.quiet else None, metrics=args.metrics, checkpoint=args.checkpoint,
-        resume=args.resume, metadata={"spec": spec.to_dict(), "settings": settings}, on_epoch_end=report,
+        eval_data=data.test, scheduler=_scheduler(settings, optimizer),
+        generator=torch.Generator().manual_seed(seed), progress=False if args.quiet else None,
+        metrics=args.metrics, checkpoint=args.checkpoint, resume=args.resume,
+        metadata={"spec": spec.to_dict(), "settings": settings}, on_epoch_end=report,
     )  # fmt: skip
     if args.plot is not None:
         from minitorch_nn.plot import plot_history

@@ -43,6 +43,9 @@ class Settings(TypedDict):
     lr_per_sample: float | None
     momentum: float
     weight_decay: float
+    scheduler: Literal["none", "step", "cosine"]
+    step_size: int
+    gamma: float
     epochs: int
     batch_size: int
     seed: int
@@ -66,6 +69,9 @@ DEFAULTS: dict[str, object] = {
     "lr_per_sample": None,
     "momentum": 0.0,
     "weight_decay": 0.0,
+    "scheduler": "none",
+    "step_size": 10,
+    "gamma": 0.1,
     "epochs": 10,
     "batch_size": 64,
     "seed": 0,
@@ -167,6 +173,14 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr", type=_number(0), help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
     group.add_argument("--momentum", type=_number(0, 1), help="SGD momentum (default: 0)")
     group.add_argument("--weight-decay", type=_number(0), help="L2 penalty (default: 0)")
+    group.add_argument(
+        "--scheduler",
+        choices=("none", "step", "cosine"),
+        help="lr schedule, stepped per epoch: step (x gamma every step-size epochs) or cosine to 0 "
+        "over --epochs (default: none)",
+    )
+    group.add_argument("--step-size", type=_count, help="epochs between decays of --scheduler step (10)")
+    group.add_argument("--gamma", type=_number(0, 1), help="decay factor of --scheduler step (0.1)")
     group.add_argument("--epochs", type=_count, help="total epochs, resumed ones included (default: 10)")
     group.add_argument("--batch-size", type=_count, help="samples per step, 0 for full batch (default: 64)")
     group.add_argument(
@@ -189,6 +203,8 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "dropout": (float, int),
     "momentum": (float, int),
     "weight_decay": (float, int),
+    "step_size": (int,),
+    "gamma": (float, int),
     "epochs": (int,),
     "batch_size": (int,),
     "seed": (int,),
