@@ -483,6 +483,10 @@ def test_checkpoint_that_does_not_fit(
 
 CLI_CASES: list[tuple[list[str], str]] = [
     (["train", "--data-dir", "/nonexistent"], "argument --data-dir: no such folder: /nonexistent"),
+    (
+        ["train", "--dataset", "fashion-mnist", "--data-dir", "{tmp}"],
+        "no fashion-mnist files in {tmp}: pass --data-dir DIR, a folder with the four original .gz files",
+    ),
     (["train", "--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (
         ["train", "--layers", "784,x,10"],
@@ -534,6 +538,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
 ]
 CLI_IDS = [
     "data-dir-missing",
+    "data-files-missing",
     "activation-swish",
     "layers-not-int",
     "layers-one-size",
@@ -566,7 +571,9 @@ def test_cli_usage_error(
     out, err = capsys.readouterr()
     assert out == ""
     assert "Traceback" not in err
-    last = err.strip().splitlines()[-1]
+    assert len(err.strip().splitlines()) == 1, "a usage error is one line"
+    last = err.strip()
     assert last.startswith("minitorch-nn")
+    assert last.endswith("--help')")
     assert ": error: " in last
     assert message.format(tmp=tmp_path) in last

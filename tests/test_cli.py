@@ -55,7 +55,7 @@ def figures(path: Path) -> list[dict[str, object]]:
     "optimizer",
     [
         ["--optimizer", "sgd", "--momentum", "0.9", "--scheduler", "step", "--step-size", "2"],
-        ["--optimizer", "adam", "--scheduler", "cosine"],
+        ["--optimizer", "adam", "--scheduler", "cosine", "--t-max", "6"],
     ],
     ids=["sgd-momentum-step", "adam-cosine"],
 )

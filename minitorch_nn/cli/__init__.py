@@ -9,6 +9,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
+
+from typing_extensions import override
 
 from minitorch_nn.checkpoint import CheckpointError
 from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
@@ -38,9 +41,17 @@ SUMMARY_EXAMPLES = """examples:
   minitorch-nn summary --checkpoint run.safetensors"""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line: what is wrong, and where help is."""
+
+    @override
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``minitorch-nn`` and its three subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="minitorch-nn",
         description="Train, evaluate and inspect minitorch_nn networks (backward passes written by hand).",
         epilog="Run 'minitorch-nn COMMAND --help' for a command's options and examples.",

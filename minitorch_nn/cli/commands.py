@@ -1,6 +1,7 @@
 """The three commands: ``train``, ``evaluate`` and ``summary``."""
 
 import argparse
+import os
 import sys
 
 import torch
@@ -12,6 +13,7 @@ from minitorch_nn.classification_losses import CrossEntropyLoss
 from minitorch_nn.cli.datasets import Prepared, prepare
 from minitorch_nn.cli.options import Settings, resolve
 from minitorch_nn.containers import Sequential
+from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.history import EpochRecord
 from minitorch_nn.losses import MSELoss
 from minitorch_nn.module import Loss
@@ -54,7 +56,7 @@ def _scheduler(settings: Settings, optimizer: OptimizerBase) -> Scheduler | None
     if settings["scheduler"] == "step":
         return StepLR(optimizer, step_size=max(settings["step_size"], 1), gamma=settings["gamma"])
     if settings["scheduler"] == "cosine":
-        return CosineAnnealingLR(optimizer, T_max=max(settings["epochs"], 1))
+        return CosineAnnealingLR(optimizer, T_max=max(settings["t_max"] or 1, 1))
     return None
 
 
@@ -62,7 +64,14 @@ def _data(parser: argparse.ArgumentParser, settings: Settings, spec: NetworkSpec
     """The data, or a one-line usage error: missing files, or layers that do not fit the data."""
     try:
         data = prepare(settings, one_hot=settings["loss"] == "mse")
-    except (FileNotFoundError, ValueError) as error:
+    except FileNotFoundError:
+        env = os.environ.get(DATA_DIR_ENV)
+        where = settings["data_dir"] or (f"${DATA_DIR_ENV}={env}" if env else f"${DATA_DIR_ENV} (unset)")
+        parser.error(
+            f"no {settings['dataset']} files in {where}: pass --data-dir DIR, a folder with the four "
+            "original .gz files, or set MINITORCH_NN_DATA_DIR to a folder holding mnist/ and fashion-mnist/"
+        )
+    except ValueError as error:
         parser.error(str(error))
     if spec.layers[0] != data.features or spec.layers[-1] != data.classes:
         parser.error(

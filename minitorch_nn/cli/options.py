@@ -46,6 +46,7 @@ class Settings(TypedDict):
     scheduler: Literal["none", "step", "cosine"]
     step_size: int
     gamma: float
+    t_max: int | None
     epochs: int
     batch_size: int
     seed: int
@@ -72,6 +73,7 @@ DEFAULTS: dict[str, object] = {
     "scheduler": "none",
     "step_size": 10,
     "gamma": 0.1,
+    "t_max": None,  # the first run's --epochs
     "epochs": 10,
     "batch_size": 64,
     "seed": 0,
@@ -177,10 +179,11 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "--scheduler",
         choices=("none", "step", "cosine"),
         help="lr schedule, stepped per epoch: step (x gamma every step-size epochs) or cosine to 0 "
-        "over --epochs (default: none)",
+        "over --t-max epochs (default: none)",
     )
     group.add_argument("--step-size", type=_count, help="epochs between decays of --scheduler step (10)")
     group.add_argument("--gamma", type=_number(0, 1), help="decay factor of --scheduler step (0.1)")
+    group.add_argument("--t-max", type=_count, help="epochs of --scheduler cosine's half period (--epochs)")
     group.add_argument("--epochs", type=_count, help="total epochs, resumed ones included (default: 10)")
     group.add_argument("--batch-size", type=_count, help="samples per step, 0 for full batch (default: 64)")
     group.add_argument(
@@ -205,6 +208,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "weight_decay": (float, int),
     "step_size": (int,),
     "gamma": (float, int),
+    "t_max": (int,),
     "epochs": (int,),
     "batch_size": (int,),
     "seed": (int,),
@@ -252,6 +256,8 @@ def resolve(
     if "lr" in given:
         settings["lr_per_sample"] = None
     settings.update(given)
+    if settings["t_max"] is None:
+        settings["t_max"] = settings["epochs"]
     if settings["layers"] is None:
         settings["layers"] = [2, 25, 25, 25, 2] if settings["dataset"] == "disk" else [784, 256, 128, 10]
     if settings["lr"] is None and settings["lr_per_sample"] is None:
