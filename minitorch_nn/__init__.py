@@ -6,7 +6,7 @@ gradients into each ``Parameter.grad``). Optimizers update parameters from
 those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
-from minitorch_nn import checkpoint, data, init, train
+from minitorch_nn import checkpoint, data, init, plot, train
 from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from minitorch_nn.adam import Adam, AdamW
 from minitorch_nn.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
@@ -17,6 +17,7 @@ from minitorch_nn.gradcheck import GradcheckError, gradcheck
 from minitorch_nn.layers import Flatten, Linear
 from minitorch_nn.losses import HuberLoss, L1Loss, MSELoss
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
+from minitorch_nn.network_summary import summary
 from minitorch_nn.normalization import BatchNorm1d
 from minitorch_nn.optim import SGD, HasParameters, Optimizer
 from minitorch_nn.optimizer_base import OptimizerBase, OptimizerState
@@ -25,6 +26,7 @@ from minitorch_nn.pooling import AvgPool2d, MaxPool2d
 from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, SchedulerState, StepLR
 from minitorch_nn.smooth_activations import GELU, SiLU, Softplus
 from minitorch_nn.softmax import LogSoftmax, Softmax
+from minitorch_nn.spec import NetworkSpec
 
 __all__ = [
     "ELU",
@@ -55,6 +57,7 @@ __all__ = [
     "MaxPool2d",
     "Module",
     "ModuleBase",
+    "NetworkSpec",
     "Optimizer",
     "OptimizerBase",
     "OptimizerState",
@@ -73,6 +76,8 @@ __all__ = [
     "data",
     "gradcheck",
     "init",
+    "plot",
+    "summary",
     "train",
 ]
 

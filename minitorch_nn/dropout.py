@@ -19,7 +19,8 @@ class Dropout(Module):
 
     Args:
         p: the probability of zeroing an element, in [0, 1]. Default: 0.5.
-        generator: random generator for the masks. Default: torch's global one.
+        generator: random generator for the masks, on any device (a CPU generator gives the
+            same masks whatever the input's device). Default: torch's global one.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -54,7 +55,11 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._mask = None
             return input
-        keep = torch.rand(input.shape, generator=self.generator, device=input.device, dtype=input.dtype)
+        # A generator draws on its own device: a CPU generator gives a CUDA model the same masks it
+        # gives the CPU one (at the cost of a copy); torch would refuse to mix the two.
+        device = input.device if self.generator is None else self.generator.device
+        keep = torch.rand(input.shape, generator=self.generator, device=device, dtype=input.dtype)
+        keep = keep.to(input.device)
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         self._mask = (keep >= self.p).to(input.dtype).mul_(scale)
         return input * self._mask

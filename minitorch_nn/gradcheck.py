@@ -14,7 +14,25 @@ __all__ = ["GradcheckError", "gradcheck"]
 
 
 class GradcheckError(AssertionError):
-    """Raised by ``gradcheck`` when an analytic gradient disagrees with the numeric one."""
+    """Raised by ``gradcheck`` when an analytic gradient disagrees with the numeric one.
+
+    The message names the worst element: the tensor, its index, the analytic
+    and the numeric value.
+
+    Example:
+        >>> import torch
+        >>> from minitorch_nn import Tanh
+        >>> class WrongTanh(Tanh):
+        ...     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        ...         return 2 * super().backward(grad_output)
+        >>> g = torch.Generator().manual_seed(0)
+        >>> try:
+        ...     gradcheck(WrongTanh(), torch.tensor([0.5, -1.0], dtype=torch.float64), generator=g)
+        ... except GradcheckError as error:
+        ...     print(str(error).replace(": a", ":\\n a"))
+        gradcheck: WrongTanh(): gradient of 'input' disagrees at index (0,):
+         analytic 2.423825792, numeric 1.211912896 (atol=1e-07, rtol=1e-05, eps=1e-06; 0 kink(s) skipped)
+    """
 
 
 class _Frozen:

@@ -32,7 +32,21 @@ __all__ = [
 Nonlinearity = Literal[
     "linear", "conv1d", "conv2d", "conv3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"
 ]
+"""The nonlinearities ``calculate_gain`` knows, as ``torch.nn.init`` names them.
+
+Example:
+    >>> from typing import get_args
+    >>> "tanh" in get_args(Nonlinearity)
+    True
+"""
 FanMode = Literal["fan_in", "fan_out"]
+"""Which fan the Kaiming initialisers scale by: inputs (forward pass) or outputs (backward pass).
+
+Example:
+    >>> from typing import get_args
+    >>> get_args(FanMode)
+    ('fan_in', 'fan_out')
+"""
 
 
 def _tensor(target: Tensor | Parameter) -> Tensor:

@@ -23,7 +23,14 @@ _Member = TypeVar("_Member", Parameter, Buffer)
 
 
 class LoadResult(NamedTuple):
-    """What ``load_state_dict`` could not match, as ``torch.nn`` reports it."""
+    """What ``load_state_dict`` could not match, as ``torch.nn`` reports it.
+
+    Example:
+        >>> from minitorch_nn.layers import Linear
+        >>> state = {"weight": torch.zeros(2, 3), "extra": torch.zeros(1)}
+        >>> Linear(3, 2).load_state_dict(state, strict=False)
+        LoadResult(missing_keys=['bias'], unexpected_keys=['extra'], mismatched_keys=[])
+    """
 
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -40,6 +47,14 @@ class ModuleBase(ABC):
 
     Attributes:
         training: ``True`` after ``train()`` (the default), ``False`` after ``eval()``.
+
+    Example:
+        >>> from minitorch_nn import Linear, Sequential, Tanh
+        >>> model = Sequential(Linear(3, 4), Tanh(), Linear(4, 2))
+        >>> [(name, tuple(p.shape)) for name, p in model.named_parameters()]
+        [('0.weight', (4, 3)), ('0.bias', (4,)), ('2.weight', (2, 4)), ('2.bias', (2,))]
+        >>> model.eval().training, model[1].training
+        (False, False)
     """
 
     training: bool

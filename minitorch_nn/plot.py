@@ -46,15 +46,16 @@ def plot_history(history: History, path: str | os.PathLike[str], *, title: str |
     """
     plt = _pyplot()
     epochs = [r.epoch for r in history]
+    marker = "." if len(epochs) <= 50 else None
     figure, (loss_axes, error_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    loss_axes.plot(epochs, history.train_loss, marker=".", label="train loss")
+    loss_axes.plot(epochs, history.train_loss, marker=marker, label="train loss")
     if any(v is not None for v in history.eval_loss):
-        loss_axes.plot(epochs, _nan(history.eval_loss), marker=".", label="test loss")
+        loss_axes.plot(epochs, _nan(history.eval_loss), marker=marker, label="test loss")
     loss_axes.set(xlabel="epoch", ylabel="loss", title="loss")
     loss_axes.legend()
     for values, label in ((history.train_error, "train error"), (history.eval_error, "test error")):
         if any(v is not None for v in values):
-            error_axes.plot(epochs, [100 * v for v in _nan(values)], marker=".", label=label)
+            error_axes.plot(epochs, [100 * v for v in _nan(values)], marker=marker, label=label)
     error_axes.set(xlabel="epoch", ylabel="error (%)", title="classification error")
     error_axes.legend()
     for axes in (loss_axes, error_axes):

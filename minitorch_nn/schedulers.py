@@ -12,7 +12,17 @@ from minitorch_nn.optimizer_base import OptimizerBase, check_number, check_posit
 __all__ = ["CosineAnnealingLR", "Scheduler", "SchedulerState", "StepLR"]
 
 SchedulerState: TypeAlias = dict[str, float | int]
-"""What ``Scheduler.state_dict`` returns: ``base_lr``, ``last_epoch`` and the settings."""
+"""What ``Scheduler.state_dict`` returns: ``base_lr``, ``last_epoch`` and the settings.
+
+Example:
+    >>> import torch
+    >>> from minitorch_nn.optim import SGD
+    >>> from minitorch_nn.parameter import Parameter
+    >>> scheduler = StepLR(SGD([Parameter(torch.zeros(1))], lr=0.1), step_size=2)
+    >>> scheduler.step()
+    >>> scheduler.state_dict()
+    {'base_lr': 0.1, 'last_epoch': 1, 'step_size': 2, 'gamma': 0.1}
+"""
 
 
 class Scheduler(ABC):

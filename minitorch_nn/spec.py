@@ -104,8 +104,14 @@ class NetworkSpec:
         if self.init_std is not None and not (math.isfinite(self.init_std) and self.init_std > 0):
             raise ValueError(f"NetworkSpec: expected init_std > 0, got {self.init_std}")
 
-    def build(self, seed: int = 0, *, dtype: torch.dtype | None = None) -> Sequential:
-        """A new network of ``dtype`` (default: torch's); one seed gives the same parameters and masks."""
+    def build(
+        self, seed: int = 0, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None
+    ) -> Sequential:
+        """A new network of ``dtype`` on ``device`` (default: torch's); a seed fixes parameters and masks.
+
+        Parameters are drawn on the CPU and then moved, so one seed gives the
+        same network on every device.
+        """
         generator = torch.Generator().manual_seed(seed)
         model = Sequential()
         for index, (size_in, size_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
@@ -122,7 +128,7 @@ class NetworkSpec:
             torch.manual_seed(seed)
             for param in model.parameters():
                 init.normal_(param, 0.0, self.init_std)
-        return model
+        return model.to(device=device)
 
     def to_dict(self) -> dict[str, object]:
         """Plain values, for JSON."""

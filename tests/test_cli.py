@@ -168,3 +168,22 @@ def test_resume_refuses_changed_settings(tmp_path: Path, capsys: pytest.CaptureF
         "--lr 0.5 differs from the checkpoint's 0.1: a resumed run keeps its settings"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message for machines without CUDA")
+def test_device_cuda_without_cuda_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["train", "--device", "cuda"])
+    assert caught.value.code == 2
+    assert "argument --device: cuda: CUDA is not available on this machine" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_matches_the_cpu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Same seed, same masks (Dropout's generator stays on the CPU): the runs agree to rounding."""
+    for device in ("cpu", "cuda"):
+        run([*DISK, "--epochs", "3", "--quiet", "--device", device,
+             "--metrics", str(tmp_path / f"{device}.jsonl")], capsys)  # fmt: skip
+    cpu, cuda = figures(tmp_path / "cpu.jsonl"), figures(tmp_path / "cuda.jsonl")
+    for a, b in zip(cpu, cuda, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4)

@@ -35,13 +35,29 @@ __all__ = [
 ]
 
 FORMAT = "minitorch_nn.checkpoint/1"
-"""The ``format`` entry of every checkpoint's metadata."""
+"""The ``format`` entry of every checkpoint's metadata; ``read_checkpoint`` refuses other files.
+
+Example:
+    >>> FORMAT
+    'minitorch_nn.checkpoint/1'
+"""
 
 PathLike = str | os.PathLike[str]
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be read, or does not fit what it is loaded into."""
+    """A checkpoint file cannot be read, or does not fit what it is loaded into.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.safetensors"
+        >>> _ = path.write_bytes(b"not a checkpoint")
+        >>> try:
+        ...     read_checkpoint(path)
+        ... except CheckpointError as error:
+        ...     print(str(error).split(": ", 2)[2])
+        not a safetensors file, or truncated: its header claims 7521891404167278446 bytes, but only 8 follow
+    """
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,15 @@ class Checkpoint:
         rng: generator states: ``"torch"`` (the global CPU one), ``"cuda.<i>"``, ``"generator"`` (the
             data order's) and ``"module.<name>"`` (one a module holds, such as a ``Dropout``'s).
         metadata: the caller's JSON metadata, e.g. the network spec.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.safetensors"
+        >>> save_checkpoint(path, mn.Linear(2, 1), epoch=3)
+        >>> saved = read_checkpoint(path)
+        >>> saved.epoch, sorted(saved.model), sorted(saved.rng)
+        (3, ['bias', 'weight'], ['torch'])
     """
 
     model: dict[str, Tensor]
@@ -76,6 +101,14 @@ def atomic_write(path: PathLike, data: bytes) -> None:
     Windows); then the folder is synced so that the rename itself survives a
     power cut. If anything fails, the temporary file is removed and ``path`` is
     untouched.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.bin"
+        >>> atomic_write(path, b"first")
+        >>> atomic_write(path, b"second")
+        >>> path.read_bytes(), [p.name for p in path.parent.iterdir()]
+        (b'second', ['data.bin'])
     """
     target = Path(path)
     mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
@@ -99,7 +132,14 @@ def atomic_write(path: PathLike, data: bytes) -> None:
 
 
 def module_generators(model: ModuleBase, prefix: str = "") -> dict[str, torch.Generator]:
-    """Every ``torch.Generator`` a module holds as an attribute (such as ``Dropout``'s), by dotted name."""
+    """Every ``torch.Generator`` a module holds as an attribute (such as ``Dropout``'s), by dotted name.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> model = mn.Sequential(mn.Linear(2, 2), mn.Dropout(0.5, generator=torch.Generator()))
+        >>> list(module_generators(model))
+        ['module.1.generator']
+    """
     found = {f"module.{prefix}{k}": v for k, v in vars(model).items() if isinstance(v, torch.Generator)}
     for name, child in model.named_children():
         found.update(module_generators(child, f"{prefix}{name}."))
@@ -109,7 +149,13 @@ def module_generators(model: ModuleBase, prefix: str = "") -> dict[str, torch.Ge
 def rng_states(
     generator: torch.Generator | None = None, model: ModuleBase | None = None
 ) -> dict[str, Tensor]:
-    """The global CPU and CUDA generator states, ``generator``'s, and those of ``model``'s generators."""
+    """The global CPU and CUDA generator states, ``generator``'s, and those of ``model``'s generators.
+
+    Example:
+        >>> states = rng_states(torch.Generator().manual_seed(0))
+        >>> sorted(states)[-2:], states["torch"].dtype
+        (['generator', 'torch'], torch.uint8)
+    """
     states = {"torch": torch.get_rng_state()}
     if model is not None:
         states.update((key, g.get_state()) for key, g in module_generators(model).items())
@@ -218,6 +264,14 @@ def read_checkpoint(path: PathLike) -> Checkpoint:
     Raises:
         FileNotFoundError: if ``path`` does not exist.
         CheckpointError: if the file is truncated, is not safetensors, or is not a minitorch_nn checkpoint.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.safetensors"
+        >>> save_checkpoint(path, mn.Linear(2, 1), metadata={"spec": {"layers": [2, 1]}})
+        >>> read_checkpoint(path).metadata
+        {'spec': {'layers': [2, 1]}}
     """
     source = Path(path)
     if source.is_dir():

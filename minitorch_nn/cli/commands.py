@@ -17,11 +17,11 @@ from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.history import EpochRecord
 from minitorch_nn.losses import MSELoss
 from minitorch_nn.module import Loss
+from minitorch_nn.network_summary import summary
 from minitorch_nn.optim import SGD
 from minitorch_nn.optimizer_base import OptimizerBase
 from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
 from minitorch_nn.spec import NetworkSpec
-from minitorch_nn.summary import summary
 from minitorch_nn.train import confusion_matrix, evaluate, fit
 
 __all__ = ["evaluate_command", "summary_command", "train_command"]
@@ -81,6 +81,12 @@ def _data(parser: argparse.ArgumentParser, settings: Settings, spec: NetworkSpec
     return data
 
 
+def _to(data: Prepared, device: torch.device) -> Prepared:
+    """The data on ``device`` (the whole set: these data sets fit in any accelerator's memory)."""
+    train = (data.train[0].to(device), data.train[1].to(device))
+    return data._replace(train=train, test=(data.test[0].to(device), data.test[1].to(device)))
+
+
 def _log_line(settings: Settings, epochs: int, samples: tuple[int, int], record: EpochRecord) -> str:
     """One line per epoch; ``notebook`` is the format of ``examples/two_layer_mnist.py``."""
     if settings["log_format"] == "notebook":
@@ -137,7 +143,8 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     data = _data(parser, settings, spec)
     seed = settings["seed"]
     torch.manual_seed(seed)
-    model = spec.build(seed, dtype=data.train[0].dtype)
+    model = spec.build(seed, dtype=data.train[0].dtype, device=args.device)
+    data = _to(data, args.device)
     optimizer = _optimizer(settings, model, data.train[0].shape[0])
     epochs = settings["epochs"]
     samples = (data.train[0].shape[0], data.test[0].shape[0])
@@ -182,8 +189,9 @@ def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     except ValueError as error:
         parser.error(str(error))
     data = _data(parser, settings, spec)
-    model = spec.build(0, dtype=data.train[0].dtype)
+    model = spec.build(0, dtype=data.train[0].dtype, device=args.device)
     load_checkpoint(args.checkpoint, model, restore_rng=False)
+    data = _to(data, args.device)
     split = data.test if args.split == "test" else data.train
     result = evaluate(model, _loss(settings), split, batch_size=args.batch_size)
     matrix = confusion_matrix(model, split, data.classes, batch_size=args.batch_size)

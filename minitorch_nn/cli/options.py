@@ -10,6 +10,8 @@ import math
 from pathlib import Path
 from typing import Literal, TypedDict, cast
 
+import torch
+
 from minitorch_nn.spec import ACTIVATIONS, parse_layers
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "add_data_options",
     "add_network_options",
     "add_train_options",
+    "device",
     "existing_folder",
     "resolve",
 ]
@@ -134,6 +137,25 @@ def _layers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def device(text: str) -> torch.device:
+    """An argparse type: a torch device that exists on this machine."""
+    try:
+        parsed = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a device such as cpu, cuda or cuda:1, got {text!r}"
+        ) from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text}: CUDA is not available on this machine")
+    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(
+            f"{text}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
+    if parsed.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"expected a cpu or cuda device, got {text!r}")
+    return parsed
+
+
 def existing_folder(text: str) -> Path:
     """An argparse type: a folder that exists."""
     path = Path(text)
@@ -152,6 +174,9 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--full", action="store_const", const=True, help="all 60000/10000 images, not the first 1000/1000"
+    )
+    group.add_argument(
+        "--device", type=device, default=torch.device("cpu"), help="cpu, cuda or cuda:N (default: cpu)"
     )
 
 

@@ -26,12 +26,31 @@ from minitorch_nn._types import Tensor
 __all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]
 
 Dataset = Literal["mnist", "fashion-mnist"]
+"""The data sets ``load_data`` reads.
+
+Example:
+    >>> from typing import get_args
+    >>> get_args(Dataset)
+    ('mnist', 'fashion-mnist')
+"""
 
 DATA_DIR_ENV = "MINITORCH_NN_DATA_DIR"
-"""Environment variable naming a folder with ``mnist/`` and ``fashion-mnist/`` inside."""
+"""Environment variable naming a folder with ``mnist/`` and ``fashion-mnist/`` inside.
+
+Example:
+    >>> import os
+    >>> folder = os.environ.get(DATA_DIR_ENV)  # e.g. "../shared/data"; None when unset
+    >>> DATA_DIR_ENV
+    'MINITORCH_NN_DATA_DIR'
+"""
 
 REDUCED_SIZE = 1000
-"""How many training and test images the reduced split keeps (the first ones, in file order)."""
+"""How many training and test images the reduced split keeps (the first ones, in file order).
+
+Example:
+    >>> load_data().train_input.shape[0] == REDUCED_SIZE
+    True
+"""
 
 FILES = (
     "train-images-idx3-ubyte",
@@ -44,7 +63,14 @@ _NUM_CLASSES = 10
 
 
 class Split(NamedTuple):
-    """Training and test tensors, unpackable as ``train_input, train_target, test_input, test_target``."""
+    """Training and test tensors, unpackable as ``train_input, train_target, test_input, test_target``.
+
+    Example:
+        >>> split = load_data()
+        >>> split.train_input.shape, split.test_target.shape
+        (torch.Size([1000, 784]), torch.Size([1000]))
+        >>> train_input, train_target, test_input, test_target = split
+    """
 
     train_input: Tensor
     train_target: Tensor

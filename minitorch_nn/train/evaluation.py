@@ -11,7 +11,12 @@ __all__ = ["Evaluation", "confusion_matrix", "error_count", "evaluate", "labels_
 
 
 class Evaluation(NamedTuple):
-    """What ``evaluate`` measured."""
+    """What ``evaluate`` measured: the mean loss, the error rate (``None`` for non-class targets), the count.
+
+    Example:
+        >>> Evaluation(loss=0.25, error=0.1, samples=1000).error
+        0.1
+    """
 
     loss: float
     error: float | None

@@ -25,6 +25,18 @@ class NonFiniteError(RuntimeError):
         epoch: the epoch (from 1) in which it happened.
         batch: the batch (from 1) within that epoch.
         culprit: which module produced it first, in words.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> model = mn.Sequential(mn.Linear(2, 2), mn.Tanh())
+        >>> model[0].weight.value[0] = torch.tensor([float("inf"), -float("inf")])  # inf - inf = nan
+        >>> data = (torch.ones(4, 2), torch.tensor([0, 1, 0, 1]))
+        >>> try:
+        ...     mn.train.fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1), data,
+        ...                  epochs=1, batch_size=2)
+        ... except NonFiniteError as error:
+        ...     print(error.epoch, error.batch, error.culprit)
+        1 1 the forward of Sequential layer [0] Linear(in_features=2, out_features=2)
     """
 
     def __init__(self, what: str, epoch: int, batch: int, culprit: str) -> None:

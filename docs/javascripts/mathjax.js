@@ -1,0 +1,6 @@
+// MathJax for the $...$ formulas that pymdownx.arithmatex marks (generic mode).
+window.MathJax = {
+  tex: { inlineMath: [["\\(", "\\)"]], displayMath: [["\\[", "\\]"]], processEscapes: true },
+  options: { ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex" },
+};
+document$.subscribe(() => MathJax.typesetPromise());
