@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import torch.distributed as dist
 from typing_extensions import override
 
 from minitorch_nn.checkpoint import CheckpointError
@@ -112,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args.command_parser, args)
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
     except (NonFiniteError, CheckpointError) as error:
         print(f"minitorch-nn {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
@@ -14,7 +15,8 @@ from minitorch_nn.cli.datasets import Prepared, prepare
 from minitorch_nn.cli.options import Settings, resolve
 from minitorch_nn.containers import Sequential
 from minitorch_nn.data import DATA_DIR_ENV
-from minitorch_nn.history import EpochRecord
+from minitorch_nn.distributed import init_from_env, is_main_process
+from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.losses import MSELoss
 from minitorch_nn.module import Loss
 from minitorch_nn.network_summary import summary
@@ -105,17 +107,21 @@ def _log_line(settings: Settings, epochs: int, samples: tuple[int, int], record:
     )
 
 
-def _stored(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, object] | None:
-    """With ``--resume``: the settings saved in the checkpoint."""
-    if not args.resume:
-        return None
-    if args.checkpoint is None:
-        parser.error("--resume needs --checkpoint FILE, the run to continue")
-    if not args.checkpoint.is_file():
+def _resuming(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    """``--resume``, or ``--auto-resume`` with a checkpoint that exists (a restarted ``torchrun`` job)."""
+    if (args.resume or args.auto_resume) and args.checkpoint is None:
+        flag = "--resume" if args.resume else "--auto-resume"
+        parser.error(f"{flag} needs --checkpoint FILE, the run to continue")
+    if args.resume and not args.checkpoint.is_file():
         parser.error(f"--resume: no checkpoint at {args.checkpoint}")
-    settings = read_checkpoint(args.checkpoint).metadata.get("settings")
+    return bool(args.resume or (args.auto_resume and args.checkpoint.is_file()))
+
+
+def _stored(parser: argparse.ArgumentParser, path: Path) -> dict[str, object]:
+    """The settings saved in a checkpoint (a broken checkpoint raises CheckpointError: status 1)."""
+    settings = read_checkpoint(path).metadata.get("settings")
     if not isinstance(settings, dict):
-        parser.error(f"--resume: {args.checkpoint} was not written by minitorch-nn train (no settings)")
+        parser.error(f"--resume: {path} was not written by minitorch-nn train (no settings)")
     return settings
 
 
@@ -126,29 +132,41 @@ def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             parser.error(f"--{flag}: no such folder: {path.parent}")
 
 
-def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    """Train a network; print a line per epoch; write the plot, metrics and checkpoint asked for."""
-    _check_outputs(parser, args)
-    stored = _stored(parser, args)  # a broken checkpoint raises CheckpointError: status 1
+def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace, resume: bool) -> Settings:
     try:
-        settings = resolve(args, stored, args.preset, resuming=args.resume)
+        settings = resolve(
+            args, _stored(parser, args.checkpoint) if resume else None, args.preset, resuming=resume
+        )
     except ValueError as error:
         parser.error(str(error))
     if settings["optimizer"] == "adam" and settings["momentum"]:
         parser.error("--momentum applies to --optimizer sgd; adam has betas instead")
+    return settings
+
+
+def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Train a network; print a line per epoch; write the plot, metrics and checkpoint asked for.
+
+    Under ``torchrun`` every process runs this: they join the process group,
+    ``fit`` shards the data and averages the gradients, and only rank 0
+    prints, plots and writes files.
+    """
+    _check_outputs(parser, args)
+    resume = _resuming(parser, args)
+    settings = _settings(parser, args, resume)
     try:
         spec = _spec(settings)
     except ValueError as error:
         parser.error(str(error))
     data = _data(parser, settings, spec)
-    seed = settings["seed"]
+    device = init_from_env(args.device.type).device if "WORLD_SIZE" in os.environ else args.device
+    seed, epochs = settings["seed"], settings["epochs"]
     torch.manual_seed(seed)
-    model = spec.build(seed, dtype=data.train[0].dtype, device=args.device)
-    data = _to(data, args.device)
+    model = spec.build(seed, dtype=data.train[0].dtype, device=device)
+    data = _to(data, device)
     optimizer = _optimizer(settings, model, data.train[0].shape[0])
-    epochs = settings["epochs"]
-    samples = (data.train[0].shape[0], data.test[0].shape[0])
     quiet = args.quiet or settings["log_format"] == "none"
+    samples = (data.train[0].shape[0], data.test[0].shape[0])
 
     def report(record: EpochRecord) -> None:
         if not quiet:
@@ -158,21 +176,26 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         model, _loss(settings), optimizer, data.train, epochs=epochs, batch_size=settings["batch_size"],
         eval_data=data.test, scheduler=_scheduler(settings, optimizer),
         generator=torch.Generator().manual_seed(seed), progress=False if args.quiet else None,
-        metrics=args.metrics, checkpoint=args.checkpoint, resume=args.resume,
+        metrics=args.metrics, checkpoint=args.checkpoint, resume=resume,
         metadata={"spec": spec.to_dict(), "settings": settings}, on_epoch_end=report,
     )  # fmt: skip
+    if is_main_process():
+        _finish(args, settings, spec, history, quiet)
+    return 0
+
+
+def _finish(
+    args: argparse.Namespace, settings: Settings, spec: NetworkSpec, history: History, quiet: bool
+) -> None:
+    """The plot and the last line, written by one process."""
     if args.plot is not None:
         from minitorch_nn.plot import plot_history
 
-        plot_history(
-            history,
-            args.plot,
-            title=f"{settings['dataset']}: {','.join(map(str, spec.layers))} {spec.activation}",
-        )
+        layers = ",".join(map(str, spec.layers))
+        plot_history(history, args.plot, title=f"{settings['dataset']}: {layers} {spec.activation}")
     if history.records and not quiet and settings["log_format"] != "notebook":
         last = history[-1]
         print(f"final test error {last.eval_error:.2%} after {last.epoch} epochs", file=sys.stderr)
-    return 0
 
 
 def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -222,6 +222,11 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "--checkpoint", type=Path, metavar="FILE", help="save a safetensors checkpoint here after each epoch"
     )
     outputs.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
+    outputs.add_argument(
+        "--auto-resume",
+        action="store_true",
+        help="continue from --checkpoint if it exists, else start (for jobs that torchrun may restart)",
+    )
     outputs.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
 
 

@@ -14,17 +14,19 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint import load_checkpoint, save_checkpoint
 from minitorch_nn.checkpoint.files import PathLike
 from minitorch_nn.data.batches import TensorLoader
+from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
 from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.module import Loss, Module
 from minitorch_nn.optimizer_base import OptimizerBase
 from minitorch_nn.schedulers import Scheduler
-from minitorch_nn.train.evaluation import error_count, evaluate
+from minitorch_nn.train.evaluation import Evaluation, error_count, evaluate
 from minitorch_nn.train.finite import (
     NonFiniteError,
     first_nonfinite_backward,
     first_nonfinite_forward,
     grads_are_finite,
 )
+from minitorch_nn.train.parallel import Parallel
 from minitorch_nn.train.progress import Progress
 
 __all__ = ["check_data", "fit"]
@@ -65,29 +67,49 @@ def _batches(
     return TensorLoader(*data, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
+def _step(
+    model: Module, loss: Loss, optimizer: OptimizerBase, batch: tuple[Tensor, Tensor],
+    parallel: Parallel | None, where: tuple[int, int],
+) -> tuple[float, int | None, int]:  # fmt: skip
+    """zero_grad, forward, loss, accumulate_grad, (all-reduce,) finite checks, step; return the totals."""
+    input, target = batch
+    optimizer.zero_grad()
+    output = model(input)
+    value = float(loss(output, target))
+    wrong = error_count(output, target)
+    if parallel is None and not math.isfinite(value):
+        raise NonFiniteError(
+            f"non-finite loss ({value})", *where, first_nonfinite_forward(model, loss, *batch)
+        )
+    model.accumulate_grad(loss.backward())  # in a group, a NaN too: every process must reach the all-reduce
+    totals = (value * input.shape[0], None if wrong is None else int(wrong), input.shape[0])
+    if parallel is not None:
+        *totals, any_bad = parallel.reduce_step(value, wrong, input.shape[0])  # type: ignore[assignment]
+        if any_bad:
+            culprit = first_nonfinite_forward(model, loss, *batch) if not math.isfinite(value) else None
+            raise NonFiniteError("non-finite loss", *where, culprit or "a batch of another process")
+    if not grads_are_finite(optimizer.params):
+        culprit = first_nonfinite_backward(model, loss, *batch)
+        if parallel is not None and culprit.startswith("no module"):
+            culprit = "a batch of another process"
+        raise NonFiniteError("non-finite gradient", *where, culprit)
+    optimizer.step()
+    return totals[0], totals[1], totals[2]
+
+
 def _train_epoch(
-    model: Module, loss: Loss, optimizer: OptimizerBase, batches: Batches, epoch: int, progress: Progress
-) -> tuple[float, float | None]:
-    """One pass: per batch zero_grad, forward, loss, backward, finite checks, step."""
+    model: Module, loss: Loss, optimizer: OptimizerBase, batches: Batches, epoch: int, progress: Progress,
+    parallel: Parallel | None,
+) -> tuple[float, float | None]:  # fmt: skip
+    """One pass over the batches; the mean loss and the error rate (over all processes in a group)."""
     model.train()
     total, errors, count, countable = 0.0, 0, 0, True
     progress.start_epoch(epoch, len(batches))
     for index, (input, target) in enumerate(batches, 1):
-        optimizer.zero_grad()
-        output = model(input)
-        value = float(loss(output, target))
-        wrong = error_count(output, target)
-        if not math.isfinite(value):
-            culprit = first_nonfinite_forward(model, loss, input, target)
-            raise NonFiniteError(f"non-finite loss ({value})", epoch, index, culprit)
-        model.accumulate_grad(loss.backward())
-        if not grads_are_finite(optimizer.params):
-            culprit = first_nonfinite_backward(model, loss, input, target)
-            raise NonFiniteError("non-finite gradient", epoch, index, culprit)
-        optimizer.step()
-        total, count = total + value * input.shape[0], count + input.shape[0]
+        loss_sum, wrong, samples = _step(model, loss, optimizer, (input, target), parallel, (epoch, index))
+        total, count = total + loss_sum, count + samples
         countable = countable and wrong is not None
-        errors += int(wrong) if wrong is not None else 0
+        errors += wrong or 0
         progress.batch(total / count, errors, count)
     return total / count, errors / count if countable else None
 
@@ -183,16 +205,25 @@ def fit(
             raise ValueError(
                 f"fit: the checkpoint has {len(history)} epochs already, more than epochs={epochs}"
             )
-    batches = _batches(train_data, batch_size, shuffle, generator)
+    parallel = Parallel(optimizer.params) if is_distributed() else None
+    batches: Batches
+    if parallel is not None:
+        broadcast_module(model)
+        batches = parallel.batches(train_data, batch_size, shuffle, generator.initial_seed())
+    else:
+        batches = _batches(train_data, batch_size, shuffle, generator)
+    main = is_main_process()
     with ExitStack() as stack:
-        log = _open_metrics(stack, metrics, history)
-        bars = stack.enter_context(Progress(progress, len(history), epochs))
+        log = _open_metrics(stack, metrics, history) if main else None
+        bars = stack.enter_context(Progress(progress if main else False, len(history), epochs))
         for epoch in range(len(history) + 1, epochs + 1):
             start, lr = time.perf_counter(), optimizer.lr
-            train_loss, train_error = _train_epoch(model, loss, optimizer, batches, epoch, bars)
+            if parallel is not None:
+                parallel.set_epoch(epoch - 1)
+            train_loss, train_error = _train_epoch(model, loss, optimizer, batches, epoch, bars, parallel)
             if scheduler is not None:
                 scheduler.step()
-            held_out = evaluate(model, loss, eval_data, batch_size=eval_size) if eval_data else None
+            held_out = _evaluate(model, loss, eval_data, eval_size, parallel)
             record = EpochRecord(
                 epoch, train_loss, train_error,
                 held_out.loss if held_out else None, held_out.error if held_out else None,
@@ -202,15 +233,25 @@ def fit(
             if log is not None:
                 log.write(record.to_json() + "\n")
                 log.flush()
-            if checkpoint is not None:
+            if checkpoint is not None and main:
                 save_checkpoint(
                     checkpoint, model, optimizer=optimizer, scheduler=scheduler,
                     generator=generator, history=history, metadata=metadata,
                 )  # fmt: skip
             bars.end_epoch(record)
-            if on_epoch_end is not None:
+            if on_epoch_end is not None and main:
                 on_epoch_end(record)
     return history
+
+
+def _evaluate(
+    model: Module, loss: Loss, data: tuple[Tensor, Tensor] | None, batch_size: int, parallel: Parallel | None
+) -> Evaluation | None:
+    if data is None:
+        return None
+    if parallel is not None:
+        return parallel.evaluate(model, loss, data, batch_size)
+    return evaluate(model, loss, data, batch_size=batch_size)
 
 
 def _open_metrics(stack: ExitStack, metrics: PathLike | TextIO | None, history: History) -> TextIO | None:

@@ -1,0 +1,133 @@
+"""Data parallelism: gradient buckets, 2 gloo processes against 1, and a worker killed under torchrun.
+
+The multi-process tests start ``torchrun`` themselves on localhost (``--standalone``,
+gloo, the CPU), so they need no set-up and no GPU.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import safetensors.torch
+import torch
+
+import minitorch_nn as mn
+from minitorch_nn.checkpoint import CheckpointError, read_checkpoint
+from minitorch_nn.distributed import GradientBuckets, init_from_env, is_distributed, world_size
+from tests.distributed_worker import problem, train
+
+ROOT = Path(__file__).resolve().parent.parent
+TOLERANCE = 1e-6
+
+
+def torchrun(*args: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", *args]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "MINITORCH_NN_DATA_DIR": ""}
+
+
+def test_buckets_group_parameters_up_to_the_cap() -> None:
+    model = mn.Sequential(mn.Linear(100, 50), mn.Tanh(), mn.Linear(50, 50), mn.Linear(50, 2))
+    # float64 sizes in bytes: 40000, 400, 20000, 400, 800, 16, worked out by hand; the cap is 60000.
+    buckets = GradientBuckets(list(model.parameters()), bucket_cap_mb=60_000 / 2**20)
+    assert [len(b) for b in buckets.buckets] == [2, 4]  # 40400 | 20000 + 400 + 800 + 16
+    assert buckets.sizes == [5050, 2652]  # 5000 + 50 | 2500 + 50 + 100 + 2
+    assert buckets.collectives_per_step == 0  # no process group here
+    assert len(GradientBuckets(list(model.parameters())).buckets) == 1  # 25 MB holds them all
+
+
+def test_a_single_process_is_not_distributed() -> None:
+    assert not is_distributed() and world_size() == 1
+    assert init_from_env("cpu").world_size == 1
+
+
+def test_two_gloo_processes_match_one_process_over_the_same_global_batches(tmp_path: Path) -> None:
+    out = tmp_path / "two.safetensors"
+    result = subprocess.run(
+        torchrun("--nproc-per-node", "2", "tests/distributed_worker.py", str(out), "8"),
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    model, data = problem()
+    initial = {name: value.clone() for name, value in model.state_dict().items()}
+    history = train(model, data, batch_size=16)  # one process, 20 steps of the same global batches
+    saved = safetensors.torch.load_file(out)
+    for name, value in model.state_dict().items():
+        assert saved[name].dtype == torch.float64
+        assert float((saved[name] - value).abs().max()) <= TOLERANCE, name
+        assert float((value - initial[name]).abs().max()) > 1e-3, f"{name} barely moved: a weak test"
+    with safetensors.safe_open(out, framework="pt") as file:
+        metadata = file.metadata()
+    distributed = mn.train.History.from_json(metadata["history"])
+    for ours, theirs in zip(history, distributed, strict=True):
+        assert theirs.train_loss == pytest.approx(ours.train_loss, rel=1e-12)
+        assert (theirs.train_error, theirs.eval_error) == (ours.train_error, ours.eval_error)
+
+
+FAULT_EPOCHS = 40
+TRAIN = [
+    "-m", "minitorch_nn", "train", "--dataset", "disk", "--layers", "2,32,32,2", "--batch-size", "10",
+    "--optimizer", "adam", "--epochs", str(FAULT_EPOCHS), "--quiet", "--auto-resume",
+]  # fmt: skip
+
+
+def checkpoint_epoch(path: Path) -> int:
+    try:
+        return read_checkpoint(path).epoch
+    except (FileNotFoundError, CheckpointError):
+        return 0
+
+
+def kill_one_worker(agent: subprocess.Popen[str], checkpoint: Path, after_epoch: int) -> int:
+    """SIGKILL one of the agent's workers once ``checkpoint`` holds ``after_epoch`` epochs."""
+    deadline = time.monotonic() + 120
+    while checkpoint_epoch(checkpoint) < after_epoch:
+        assert time.monotonic() < deadline and agent.poll() is None, "the job never reached the epoch"
+        time.sleep(0.02)
+    workers = subprocess.run(["pgrep", "-P", str(agent.pid)], capture_output=True, text=True, check=False)
+    pids = [int(pid) for pid in workers.stdout.split()]
+    assert len(pids) == 2, f"expected 2 workers, found {pids}"
+    os.kill(pids[-1], signal.SIGKILL)
+    return checkpoint_epoch(checkpoint)
+
+
+def state(path: Path) -> dict[str, torch.Tensor]:
+    tensors = safetensors.torch.load_file(path)
+    return {k: v for k, v in tensors.items() if k.startswith(("model/", "optimizer/"))}
+
+
+def figures(path: Path) -> list[dict[str, object]]:
+    return [
+        {k: v for k, v in json.loads(line).items() if k != "seconds"}
+        for line in path.read_text().splitlines()
+    ]
+
+
+def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(tmp_path: Path) -> None:
+    straight, faulty = tmp_path / "straight.safetensors", tmp_path / "faulty.safetensors"
+    outputs = ["--checkpoint", str(straight), "--metrics", str(tmp_path / "a.jsonl")]
+    run = subprocess.run(
+        torchrun("--nproc-per-node", "2", *TRAIN, *outputs),
+        cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    agent = subprocess.Popen(
+        torchrun("--nproc-per-node", "2", "--max-restarts", "1", *TRAIN, "--checkpoint", str(faulty),
+                 "--metrics", str(tmp_path / "b.jsonl")),
+        cwd=tmp_path, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    killed_at = kill_one_worker(agent, faulty, after_epoch=3)
+    _, err = agent.communicate(timeout=300)
+    assert agent.returncode == 0, err[-3000:]
+    assert "exitcode: -9" in err and killed_at < FAULT_EPOCHS  # it was killed, mid-run, and restarted
+    expected, resumed = state(straight), state(faulty)
+    assert expected.keys() == resumed.keys()
+    assert all(torch.equal(expected[k], resumed[k]) for k in expected)
+    assert figures(tmp_path / "b.jsonl") == figures(tmp_path / "a.jsonl")
