@@ -6,7 +6,7 @@ gradients into each ``Parameter.grad``). Optimizers update parameters from
 those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
-from minitorch_nn import checkpoint, data, init, plot, train
+from minitorch_nn import checkpoint, data, distributed, init, plot, train
 from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from minitorch_nn.adam import Adam, AdamW
 from minitorch_nn.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
@@ -74,6 +74,7 @@ __all__ = [
     "Tanh",
     "checkpoint",
     "data",
+    "distributed",
     "gradcheck",
     "init",
     "plot",

@@ -23,3 +23,16 @@ def test_quick_run_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert set(report["peak_rss_kb"]) == {"ours", "torch", "ours_step", "torch_step"}
     printed = capsys.readouterr().out
     assert "| case | batch | minitorch_nn | torch.nn | ratio |" in printed
+
+
+def test_distributed_benchmark_runs_at_tiny_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_distributed
+
+    rows = bench_distributed.main(["--quick", "--json", str(tmp_path / "d.json")])
+    assert [(r.scaling, r.processes, r.global_batch) for r in rows] == [
+        ("strong", 1, 128), ("strong", 1, 128), ("strong", 2, 128), ("weak", 1, 128), ("weak", 2, 256),
+    ]  # fmt: skip
+    assert all(r.samples_per_second > 0 for r in rows)
+    assert [r.collectives_per_step for r in rows] == [0, 0, 1, 0, 1]  # one bucket holds the whole MLP
+    assert "| scaling | processes x threads |" in capsys.readouterr().out

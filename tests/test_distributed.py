@@ -127,6 +127,8 @@ def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(t
     _, err = agent.communicate(timeout=300)
     assert agent.returncode == 0, err[-3000:]
     assert "exitcode: -9" in err and killed_at < FAULT_EPOCHS  # it was killed, mid-run, and restarted
+    assert "minitorch-nn train: error: the process group failed" in err  # the survivor, in one line
+    assert "Traceback" not in err
     expected, resumed = state(straight), state(faulty)
     assert expected.keys() == resumed.keys()
     assert all(torch.equal(expected[k], resumed[k]) for k in expected)

@@ -118,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NonFiniteError, CheckpointError) as error:
         print(f"minitorch-nn {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except RuntimeError as error:
+        if not (dist.is_available() and dist.is_initialized()):
+            raise
+        # Under torchrun, a collective fails when another worker dies: say so in one line and let the
+        # agent restart the job (--max-restarts) from the last checkpoint.
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"minitorch-nn {args.command}: error: the process group failed ({first})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"minitorch-nn {args.command}: interrupted; the last checkpoint is intact", file=sys.stderr)
         return 130
