@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+import torch.distributed as dist
+from torch._C._distributed_c10d import HashStore
 
 import minitorch_nn as mn
 from minitorch_nn.checkpoint import CheckpointError, read_checkpoint
@@ -126,10 +128,33 @@ def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(t
     killed_at = kill_one_worker(agent, faulty, after_epoch=3)
     _, err = agent.communicate(timeout=300)
     assert agent.returncode == 0, err[-3000:]
-    assert "exitcode: -9" in err and killed_at < FAULT_EPOCHS  # it was killed, mid-run, and restarted
-    assert "minitorch-nn train: error: the process group failed" in err  # the survivor, in one line
-    assert "Traceback" not in err
+    assert "exitcode: -9" in err and killed_at < FAULT_EPOCHS, err[-3000:]  # killed mid-run, restarted
     expected, resumed = state(straight), state(faulty)
     assert expected.keys() == resumed.keys()
     assert all(torch.equal(expected[k], resumed[k]) for k in expected)
     assert figures(tmp_path / "b.jsonl") == figures(tmp_path / "a.jsonl")
+
+
+def test_a_failed_collective_is_reported_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the surviving worker prints when a peer dies: gloo raises a RuntimeError in the collective.
+    (Under torchrun the agent may stop the survivor before it gets there, so this is checked here.)"""
+    from minitorch_nn.cli import commands, main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("[pair.cc:545] Read error: Connection reset by peer\nmore detail")
+
+    monkeypatch.setattr(commands, "fit", broken)
+    dist.init_process_group("gloo", store=HashStore(), rank=0, world_size=1)
+    try:
+        status = main(["train", "--dataset", "disk", "--epochs", "1"])
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == (
+        "minitorch-nn train: error: the process group failed "
+        "([pair.cc:545] Read error: Connection reset by peer)\n"
+    )

@@ -4,12 +4,10 @@ from minitorch_nn.checkpoint.files import (
     FORMAT,
     Checkpoint,
     CheckpointError,
-    atomic_write,
-    module_generators,
     read_checkpoint,
-    rng_states,
     save_checkpoint,
 )
+from minitorch_nn.checkpoint.io import atomic_write, module_generators, rng_states
 from minitorch_nn.checkpoint.load import load_checkpoint
 
 __all__ = [

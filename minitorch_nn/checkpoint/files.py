@@ -8,8 +8,6 @@ safetensors never runs pickle, so opening an untrusted checkpoint is safe.
 """
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,21 +16,13 @@ import safetensors.torch
 import torch
 
 from minitorch_nn._types import Tensor
+from minitorch_nn.checkpoint.io import PathLike, atomic_write, rng_states
 from minitorch_nn.history import History
 from minitorch_nn.module import ModuleBase
 from minitorch_nn.optimizer_base import OptimizerBase, OptimizerState
 from minitorch_nn.schedulers import Scheduler, SchedulerState
 
-__all__ = [
-    "FORMAT",
-    "Checkpoint",
-    "CheckpointError",
-    "atomic_write",
-    "module_generators",
-    "read_checkpoint",
-    "rng_states",
-    "save_checkpoint",
-]
+__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "read_checkpoint", "save_checkpoint"]
 
 FORMAT = "minitorch_nn.checkpoint/1"
 """The ``format`` entry of every checkpoint's metadata; ``read_checkpoint`` refuses other files.
@@ -41,8 +31,6 @@ Example:
     >>> FORMAT
     'minitorch_nn.checkpoint/1'
 """
-
-PathLike = str | os.PathLike[str]
 
 
 class CheckpointError(ValueError):
@@ -91,79 +79,6 @@ class Checkpoint:
     history: History = field(default_factory=History)
     rng: dict[str, Tensor] = field(default_factory=dict)
     metadata: dict[str, object] = field(default_factory=dict)
-
-
-def atomic_write(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash at any moment leaves the old file or the new one.
-
-    The bytes go to a temporary file in the same folder, which is flushed,
-    ``fsync``-ed and renamed over ``path`` (an atomic step on POSIX and
-    Windows); then the folder is synced so that the rename itself survives a
-    power cut. If anything fails, the temporary file is removed and ``path`` is
-    untouched.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.bin"
-        >>> atomic_write(path, b"first")
-        >>> atomic_write(path, b"second")
-        >>> path.read_bytes(), [p.name for p in path.parent.iterdir()]
-        (b'second', ['data.bin'])
-    """
-    target = Path(path)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename durable
-        folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
-def module_generators(model: ModuleBase, prefix: str = "") -> dict[str, torch.Generator]:
-    """Every ``torch.Generator`` a module holds as an attribute (such as ``Dropout``'s), by dotted name.
-
-    Example:
-        >>> import minitorch_nn as mn
-        >>> model = mn.Sequential(mn.Linear(2, 2), mn.Dropout(0.5, generator=torch.Generator()))
-        >>> list(module_generators(model))
-        ['module.1.generator']
-    """
-    found = {f"module.{prefix}{k}": v for k, v in vars(model).items() if isinstance(v, torch.Generator)}
-    for name, child in model.named_children():
-        found.update(module_generators(child, f"{prefix}{name}."))
-    return found
-
-
-def rng_states(
-    generator: torch.Generator | None = None, model: ModuleBase | None = None
-) -> dict[str, Tensor]:
-    """The global CPU and CUDA generator states, ``generator``'s, and those of ``model``'s generators.
-
-    Example:
-        >>> states = rng_states(torch.Generator().manual_seed(0))
-        >>> sorted(states)[-2:], states["torch"].dtype
-        (['generator', 'torch'], torch.uint8)
-    """
-    states = {"torch": torch.get_rng_state()}
-    if model is not None:
-        states.update((key, g.get_state()) for key, g in module_generators(model).items())
-    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]  # torch leaves it unannotated
-        states.update((f"cuda.{i}", s) for i, s in enumerate(torch.cuda.get_rng_state_all()))
-    if generator is not None:
-        states["generator"] = generator.get_state()
-    return states
 
 
 def save_checkpoint(

@@ -7,10 +7,9 @@ import torch
 from minitorch_nn.checkpoint.files import (
     Checkpoint,
     CheckpointError,
-    PathLike,
-    module_generators,
     read_checkpoint,
 )
+from minitorch_nn.checkpoint.io import PathLike, module_generators
 from minitorch_nn.module import ModuleBase
 from minitorch_nn.optimizer_base import OptimizerBase
 from minitorch_nn.schedulers import Scheduler

@@ -16,7 +16,8 @@ from typing_extensions import override
 
 from minitorch_nn.checkpoint import CheckpointError
 from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
-from minitorch_nn.cli.options import PRESETS, add_data_options, add_network_options, add_train_options
+from minitorch_nn.cli.options import add_data_options, add_network_options, add_train_options
+from minitorch_nn.cli.settings import PRESETS
 from minitorch_nn.train import NonFiniteError
 
 __all__ = ["build_parser", "main"]

@@ -12,7 +12,7 @@ from minitorch_nn.adam import Adam
 from minitorch_nn.checkpoint import load_checkpoint, read_checkpoint
 from minitorch_nn.classification_losses import CrossEntropyLoss
 from minitorch_nn.cli.datasets import Prepared, prepare
-from minitorch_nn.cli.options import Settings, resolve
+from minitorch_nn.cli.settings import Settings, resolve
 from minitorch_nn.containers import Sequential
 from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.distributed import init_from_env, is_main_process

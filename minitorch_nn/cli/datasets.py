@@ -5,7 +5,7 @@ from typing import NamedTuple
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.cli.options import Settings
+from minitorch_nn.cli.settings import Settings
 from minitorch_nn.data import disk_set, load_data
 
 __all__ = ["FASHION_CLASSES", "Prepared", "prepare"]

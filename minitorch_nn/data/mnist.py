@@ -10,10 +10,8 @@ read directly, without importing torchvision (which takes seconds).
 
 import gzip
 import hashlib
-import math
 import os
 import shutil
-import struct
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from minitorch_nn._types import Tensor
+from minitorch_nn.data.idx import check_header, read_idx
 
 __all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]
 
@@ -125,33 +124,12 @@ def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor
         except (AssertionError, EOFError, OSError) as err:
             raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
         for name in FILES:
-            _check_header(raw / name, _file(folder, name) or raw / name)
+            check_header(raw / name, _file(folder, name) or raw / name)
         try:
             train, test = cls(tmp, train=True), cls(tmp, train=False)
         except (AssertionError, EOFError, OSError, RuntimeError, ValueError) as err:
             raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
     return (*_checked(train.data, train.targets, folder), *_checked(test.data, test.targets, folder))
-
-
-def _check_header(path: Path, source: Path) -> None:
-    """Check an extracted IDX file's magic number, item shape and length before torchvision reads it."""
-    images = "images" in path.name
-    magic, item_shape = (2051, (28, 28)) if images else (2049, ())
-    with open(path, "rb") as file:
-        header = file.read(8 + 4 * len(item_shape))
-    what = f"load_data: {source} is not an MNIST-format IDX {'image' if images else 'label'} file"
-    if len(header) < 8 + 4 * len(item_shape):
-        raise ValueError(f"{what}: expected a {8 + 4 * len(item_shape)}-byte header, got {len(header)} bytes")
-    fields = struct.unpack(f">{2 + len(item_shape)}I", header)
-    if fields[0] != magic:
-        raise ValueError(f"{what}: expected magic number {magic}, got {fields[0]}")
-    if fields[2:] != item_shape:
-        raise ValueError(f"{what}: expected items of shape {item_shape}, got {fields[2:]}")
-    size = len(header) + fields[1] * math.prod(item_shape)
-    if path.stat().st_size != size:
-        raise ValueError(
-            f"{what}: its header announces {fields[1]} items ({size} bytes), but it has {path.stat().st_size}"
-        )
 
 
 def _check_not_other_dataset(source: Path, dataset: Dataset) -> None:
@@ -177,25 +155,13 @@ def _one_hot(labels: Tensor) -> Tensor:
     )
 
 
-def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> Tensor:
-    """A gzipped IDX file of unsigned bytes, checked against its expected header."""
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    header = 8 + 4 * len(item_shape)
-    fields = struct.unpack(f">{2 + len(item_shape)}I", data[:header])
-    count = fields[1]
-    if fields[0] != magic or fields[2:] != item_shape or len(data) != header + count * math.prod(item_shape):
-        raise ValueError(f"load_data: {path} is not the IDX file it should be (header {fields})")
-    return torch.frombuffer(bytearray(data[header:]), dtype=torch.uint8).view(count, *item_shape)
-
-
 def _reduced_mnist() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The split shipped in the package, read directly: it is our own derived file, and importing
     torchvision would take longer than the reference job's training."""
     folder = resources.files("minitorch_nn.data") / "mnist_1000"
     with resources.as_file(folder) as path:
-        images = [_read_idx(Path(path) / f"{name}.gz", 2051, (28, 28)) for name in FILES[0::2]]
-        labels = [_read_idx(Path(path) / f"{name}.gz", 2049, ()) for name in FILES[1::2]]
+        images = [read_idx(Path(path) / f"{name}.gz", 2051, (28, 28)) for name in FILES[0::2]]
+        labels = [read_idx(Path(path) / f"{name}.gz", 2049, ()) for name in FILES[1::2]]
     return images[0], labels[0], images[1], labels[1]
 
 

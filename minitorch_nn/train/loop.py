@@ -1,7 +1,6 @@
 """``fit``: the training loop, with progress bars, JSON metrics, checkpoints and non-finite checks."""
 
 import math
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -12,7 +11,7 @@ import torch
 
 from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint import load_checkpoint, save_checkpoint
-from minitorch_nn.checkpoint.files import PathLike
+from minitorch_nn.checkpoint.io import PathLike
 from minitorch_nn.data.batches import TensorLoader
 from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
 from minitorch_nn.history import EpochRecord, History
@@ -26,36 +25,13 @@ from minitorch_nn.train.finite import (
     first_nonfinite_forward,
     grads_are_finite,
 )
+from minitorch_nn.train.inputs import check_count, check_data, open_metrics
 from minitorch_nn.train.parallel import Parallel
 from minitorch_nn.train.progress import Progress
 
-__all__ = ["check_data", "fit"]
+__all__ = ["fit"]
 
 Batches = Sequence[tuple[Tensor, Tensor]] | TensorLoader
-
-
-def check_data(owner: str, name: str, data: object) -> tuple[Tensor, Tensor]:
-    """Raise unless ``data`` is a non-empty ``(input, target)`` pair of tensors with finite inputs."""
-    if not (isinstance(data, tuple | list) and len(data) == 2 and all(isinstance(t, Tensor) for t in data)):
-        raise TypeError(f"{owner}: expected {name} to be a pair (input, target) of tensors, got {data!r:.60}")
-    input, target = data
-    if input.dim() == 0 or target.dim() == 0 or input.shape[0] != target.shape[0]:
-        raise ValueError(
-            f"{owner}: expected {name} input and target with the same first dimension, "
-            f"got {tuple(input.shape)} and {tuple(target.shape)}"
-        )
-    if input.shape[0] == 0:
-        raise ValueError(f"{owner}: expected a non-empty {name}, got 0 samples")
-    if input.is_floating_point() and not bool(input.isfinite().all()):
-        bad = int((~input.isfinite()).reshape(input.shape[0], -1).any(dim=1).nonzero()[0, 0])
-        raise ValueError(f"{owner}: {name} input contains NaN or Inf (first in sample {bad})")
-    return input, target
-
-
-def _check_count(owner: str, name: str, value: object, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{owner}: expected {name} to be an int >= {least}, got {value!r}")
-    return value
 
 
 def _batches(
@@ -185,10 +161,10 @@ def fit(
     """
     train_data = check_data("fit", "train_data", train_data)
     eval_data = check_data("fit", "eval_data", eval_data) if eval_data is not None else None
-    _check_count("fit", "epochs", epochs, 0)
-    _check_count("fit", "batch_size", batch_size, 0)
+    check_count("fit", "epochs", epochs, 0)
+    check_count("fit", "batch_size", batch_size, 0)
     eval_size = (
-        batch_size if eval_batch_size is None else _check_count("fit", "eval_batch_size", eval_batch_size, 0)
+        batch_size if eval_batch_size is None else check_count("fit", "eval_batch_size", eval_batch_size, 0)
     )
     if generator is None:
         generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))
@@ -214,7 +190,7 @@ def fit(
         batches = _batches(train_data, batch_size, shuffle, generator)
     main = is_main_process()
     with ExitStack() as stack:
-        log = _open_metrics(stack, metrics, history) if main else None
+        log = open_metrics(stack, metrics, history) if main else None
         bars = stack.enter_context(Progress(progress if main else False, len(history), epochs))
         for epoch in range(len(history) + 1, epochs + 1):
             start, lr = time.perf_counter(), optimizer.lr
@@ -252,14 +228,3 @@ def _evaluate(
     if parallel is not None:
         return parallel.evaluate(model, loss, data, batch_size)
     return evaluate(model, loss, data, batch_size=batch_size)
-
-
-def _open_metrics(stack: ExitStack, metrics: PathLike | TextIO | None, history: History) -> TextIO | None:
-    """The metrics stream, starting with the records a resumed run already has."""
-    if metrics is None:
-        return None
-    if isinstance(metrics, str | os.PathLike):
-        metrics = stack.enter_context(open(metrics, "w"))  # noqa: SIM115  # closed by the stack
-    for record in history:
-        metrics.write(record.to_json() + "\n")
-    return metrics
