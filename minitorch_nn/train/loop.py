@@ -120,6 +120,12 @@ def fit(
     ``NonFiniteError`` naming the epoch, the batch and the module that first
     produced it; no step is taken with it and no checkpoint is written.
 
+    In a ``torch.distributed`` process group of several processes (under
+    ``torchrun``), each process trains on its shard of ``train_data``
+    (``batch_size`` per process), the gradients are averaged in bucketed
+    all-reduces, the metrics are global, and only rank 0 shows progress and
+    writes metrics and checkpoints; see ``minitorch_nn.distributed``.
+
     Args:
         model: the network; trained in place.
         loss: the criterion.
