@@ -128,7 +128,9 @@ def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(t
     killed_at = kill_one_worker(agent, faulty, after_epoch=3)
     _, err = agent.communicate(timeout=300)
     assert agent.returncode == 0, err[-3000:]
-    assert "exitcode: -9" in err and killed_at < FAULT_EPOCHS, err[-3000:]  # killed mid-run, restarted
+    # The agent saw a worker fail (the killed one, or the survivor whose collective broke: whichever
+    # it noticed first), and the job still succeeded: it was restarted. The kill came mid-run.
+    assert "failed (exitcode" in err and killed_at < FAULT_EPOCHS, err[-3000:]
     expected, resumed = state(straight), state(faulty)
     assert expected.keys() == resumed.keys()
     assert all(torch.equal(expected[k], resumed[k]) for k in expected)

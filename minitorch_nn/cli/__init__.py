@@ -6,6 +6,7 @@ happened and exits with status 1, leaving the last checkpoint intact.
 """
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # agent restart the job (--max-restarts) from the last checkpoint.
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"minitorch-nn {args.command}: error: the process group failed ({first})", file=sys.stderr)
+        with contextlib.suppress(Exception):  # leave the group now: tearing it down at exit can abort
+            dist.destroy_process_group()
         return 1
     except KeyboardInterrupt:
         print(f"minitorch-nn {args.command}: interrupted; the last checkpoint is intact", file=sys.stderr)
