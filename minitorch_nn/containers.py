@@ -8,7 +8,7 @@ from typing_extensions import override
 from minitorch_nn._types import Tensor
 from minitorch_nn.module import Module, ModuleBase
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "leaves"]
 
 
 class Sequential(Module):
@@ -142,3 +142,24 @@ class Sequential(Module):
             raise IndexError(
                 f"Sequential: index {index} is out of range for {len(self._modules)} layers"
             ) from None
+
+
+def leaves(model: Module, path: str = "") -> Iterator[tuple[str, Module]]:
+    """The modules a ``Sequential`` runs, in order, nested ones flattened, with their index path.
+
+    Running ``forward`` through them in order is the container's forward pass,
+    which is how tools that inspect each layer (``summary``, the non-finite
+    diagnosis of ``fit``) walk a network. A module that is not a
+    ``Sequential`` is its own single leaf, with the path ``""``.
+
+    Example:
+        >>> from minitorch_nn import Linear, Tanh
+        >>> model = Sequential(Linear(2, 3), Sequential(Tanh(), Linear(3, 1)))
+        >>> [(path, type(module).__name__) for path, module in leaves(model)]
+        [('[0]', 'Linear'), ('[1][0]', 'Tanh'), ('[1][1]', 'Linear')]
+    """
+    if isinstance(model, Sequential):
+        for index, child in enumerate(model):
+            yield from leaves(child, f"{path}[{index}]")
+    else:
+        yield path, model

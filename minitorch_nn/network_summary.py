@@ -4,25 +4,10 @@ from collections.abc import Sequence
 
 import torch
 
-from minitorch_nn.containers import Sequential
+from minitorch_nn.containers import leaves
 from minitorch_nn.module import Module
 
 __all__ = ["summary"]
-
-
-def _rows(
-    model: Module, input: torch.Tensor, path: str
-) -> tuple[list[tuple[str, str, str, int]], torch.Tensor]:
-    if isinstance(model, Sequential):
-        rows: list[tuple[str, str, str, int]] = []
-        for index, child in enumerate(model):
-            child_rows, input = _rows(child, input, f"{path}[{index}]")
-            rows += child_rows
-        return rows, input
-    output = model.forward(input)
-    shape = "(N, " + ", ".join(str(s) for s in output.shape[1:]) + ")"
-    count = sum(p.value.numel() for p in model.parameters())
-    return [(path or "-", repr(model), shape, count)], output
 
 
 def summary(model: Module, input_shape: Sequence[int], *, dtype: torch.dtype | None = None) -> str:
@@ -51,7 +36,13 @@ def summary(model: Module, input_shape: Sequence[int], *, dtype: torch.dtype | N
     was_training = model.training
     model.eval()
     try:
-        rows, _ = _rows(model, torch.zeros(2, *input_shape, dtype=dtype, device=device), "")
+        output = torch.zeros(2, *input_shape, dtype=dtype, device=device)
+        rows: list[tuple[str, str, str, int]] = []
+        for path, module in leaves(model):
+            output = module.forward(output)
+            shape = "(N, " + ", ".join(str(s) for s in output.shape[1:]) + ")"
+            size = sum(p.value.numel() for p in module.parameters())
+            rows.append((path or "-", repr(module), shape, size))
     finally:
         model.train(was_training)
     header = ("Layer", "Module", "Output shape", "Parameters")

@@ -6,12 +6,10 @@ at a time and names the first module whose forward output, or whose backward
 (input or parameter gradient), is not finite.
 """
 
-from collections.abc import Iterator
-
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.containers import Sequential
+from minitorch_nn.containers import leaves
 from minitorch_nn.module import Loss, Module
 from minitorch_nn.parameter import Parameter
 
@@ -52,15 +50,6 @@ def grads_are_finite(params: list[Parameter]) -> bool:
     return bool(torch.stack([n.to(norms[0].device) for n in norms]).isfinite().all())
 
 
-def _leaves(model: Module, path: str = "") -> Iterator[tuple[str, Module]]:
-    """The modules a ``Sequential`` runs, nested ones flattened, with their index path."""
-    if isinstance(model, Sequential):
-        for index, child in enumerate(model):
-            yield from _leaves(child, f"{path}[{index}]")
-    else:
-        yield path, model
-
-
 def _name(path: str, module: Module) -> str:
     return f"Sequential layer {path} {module!r}" if path else repr(module)
 
@@ -69,39 +58,45 @@ def _finite(tensor: Tensor) -> bool:
     return bool(tensor.isfinite().all())
 
 
-def first_nonfinite_forward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str:
-    """Replay the forward pass and name where the first non-finite value appears."""
+def first_nonfinite_forward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str | None:
+    """Replay the forward pass and name where the first non-finite value appears.
+
+    ``None`` when the loss of this batch is finite (in a process group, another process's was not).
+    """
     if not _finite(input):
         return "the input batch (it contains NaN or Inf)"
     output = input
-    for path, module in _leaves(model):
+    for path, module in leaves(model):
         output = module.forward(output)
         if not _finite(output):
             return f"the forward of {_name(path, module)}"
-    return f"the forward of the loss {loss!r}"
+    if not _finite(loss.forward(output, target)):
+        return f"the forward of the loss {loss!r}"
+    return None
 
 
-def first_nonfinite_backward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str:
+def first_nonfinite_backward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str | None:
     """Replay forward and backward with zeroed gradients; name the first backward that is not finite.
 
     Walks the modules from the last to the first. A module is named when its
     ``grad_output`` was finite but its input gradient or one of its parameter
-    gradients is not.
+    gradients is not. ``None`` when the replay is finite throughout: in a
+    process group, the gradients of another process's batch were not.
     """
-    leaves = list(_leaves(model))
+    layers = list(leaves(model))
     output = input
-    for _, module in leaves:
+    for _, module in layers:
         output = module.forward(output)
     loss.forward(output, target)
     model.zero_grad()
     grad = loss.backward()
     if not _finite(grad):
         return f"the backward of the loss {loss!r}"
-    for path, module in reversed(leaves):
+    for path, module in reversed(layers):
         grad = module.backward(grad)
         for name, param in module.named_parameters():
             if not _finite(param.grad):
                 return f"the backward of {_name(path, module)} (the gradient of its {name})"
         if not _finite(grad):
             return f"the backward of {_name(path, module)} (its input gradient)"
-    return "no module when replayed (the failure did not repeat)"
+    return None

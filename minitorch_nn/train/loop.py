@@ -31,6 +31,10 @@ from minitorch_nn.train.progress import Progress
 
 __all__ = ["fit"]
 
+# What a NonFiniteError names when the replay of the failing batch is finite throughout.
+NOT_REPEATED = "no module when replayed (the failure did not repeat)"
+ANOTHER_PROCESS = "the batch of another process (this process's batch replays finite)"
+
 Batches = Sequence[tuple[Tensor, Tensor]] | TensorLoader
 
 
@@ -54,23 +58,23 @@ def _step(
     value = float(loss(output, target))
     wrong = error_count(output, target)
     if parallel is None and not math.isfinite(value):
-        raise NonFiniteError(
-            f"non-finite loss ({value})", *where, first_nonfinite_forward(model, loss, *batch)
-        )
+        culprit = first_nonfinite_forward(model, loss, input, target)
+        raise NonFiniteError(f"non-finite loss ({value})", *where, culprit or NOT_REPEATED)
     model.accumulate_grad(loss.backward())  # in a group, a NaN too: every process must reach the all-reduce
     totals = (value * input.shape[0], None if wrong is None else int(wrong), input.shape[0])
     if parallel is not None:
-        *totals, any_bad = parallel.reduce_step(value, wrong, input.shape[0])  # type: ignore[assignment]
+        loss_sum, errors, samples, any_bad = parallel.reduce_step(value, wrong, input.shape[0])
+        totals = (loss_sum, errors, samples)
         if any_bad:
-            culprit = first_nonfinite_forward(model, loss, *batch) if not math.isfinite(value) else None
-            raise NonFiniteError("non-finite loss", *where, culprit or "a batch of another process")
+            culprit = first_nonfinite_forward(model, loss, input, target)
+            raise NonFiniteError("non-finite loss", *where, culprit or ANOTHER_PROCESS)
     if not grads_are_finite(optimizer.params):
-        culprit = first_nonfinite_backward(model, loss, *batch)
-        if parallel is not None and culprit.startswith("no module"):
-            culprit = "a batch of another process"
-        raise NonFiniteError("non-finite gradient", *where, culprit)
+        culprit = first_nonfinite_backward(model, loss, input, target)
+        raise NonFiniteError(
+            "non-finite gradient", *where, culprit or (ANOTHER_PROCESS if parallel else NOT_REPEATED)
+        )
     optimizer.step()
-    return totals[0], totals[1], totals[2]
+    return totals
 
 
 def _train_epoch(
