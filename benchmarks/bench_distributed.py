@@ -21,7 +21,6 @@ a single process is run with one thread and with all cores, to separate
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import subprocess
@@ -41,7 +40,9 @@ from minitorch_nn.distributed import init_from_env
 from minitorch_nn.train import fit
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTHS = (784, 256, 128, 100, 10)
+sys.path.insert(0, str(ROOT / "examples"))
+
+from deeper_fashion_mnist import mlp  # noqa: E402  # the network of the example, 784-256-128-100-10
 
 
 @dataclass
@@ -54,23 +55,13 @@ class Row:
     collectives_per_step: int
 
 
-def mlp(seed: int) -> mn.Sequential:
-    g = torch.Generator().manual_seed(seed)
-    layers: list[mn.Module] = []
-    for index, (size_in, size_out) in enumerate(itertools.pairwise(WIDTHS)):
-        layers.append(mn.Linear(size_in, size_out, generator=g))
-        if index < len(WIDTHS) - 2:
-            layers.append(mn.ReLU())
-    return mn.Sequential(*layers)
-
-
 def worker(epochs: int, local_batch: int, out: Path, limit: int | None) -> None:
     """One process of a ``torchrun`` job: train, time the epochs after the first, report from rank 0."""
     context = init_from_env("cpu")
     full = bool(os.environ.get(DATA_DIR_ENV))
     data = load_data(dataset="fashion-mnist" if full else "mnist", full=full, normalize=True)
     train = (data.train_input[:limit], data.train_target[:limit])
-    model = mlp(0)
+    model = mlp(generator=torch.Generator().manual_seed(0))
     optimizer = mn.Adam(model.parameters(), lr=1e-3)
     times: list[float] = []
 
