@@ -9,7 +9,7 @@ import torch
 from common import History, check_args, fit, limit, parser
 
 import minitorch_nn as mn
-from minitorch_nn.data import TensorLoader, load_data
+from minitorch_nn.data import load_data
 
 
 def cnn(generator: torch.Generator | None = None) -> mn.Sequential:
@@ -38,10 +38,16 @@ def main(argv: Sequence[str] | None = None) -> History:
     generator = torch.Generator().manual_seed(args.seed)
     model = cnn(generator)
     optimizer = mn.Adam(model.parameters(), lr=args.lr)
-    loader = TensorLoader(
-        train_input, train_target, batch_size=args.batch_size, shuffle=True, generator=generator
+    history = fit(
+        model,
+        mn.CrossEntropyLoss(),
+        optimizer,
+        (train_input, train_target),
+        (test_input, test_target),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        generator=generator,
     )
-    history = fit(model, mn.CrossEntropyLoss(), optimizer, loader, (test_input, test_target), args.epochs)
     if history.test_accuracy:
         print(f"final test accuracy {100 * history.test_accuracy[-1]:.2f}% in {sum(history.seconds):.0f} s")
     return history

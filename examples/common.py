@@ -1,11 +1,11 @@
-"""What the examples share: argument parsing, one training epoch, accuracy.
+"""What the examples share: argument parsing, and training with ``minitorch_nn.train.fit``.
 
-These few lines are the training loop spelled out, as a newcomer would
-write it: zero the gradients, forward, loss, backward, step.
+The loop itself (zero the gradients, forward, loss, backward, step) is
+spelled out in ``two_layer_mnist.py`` and ``disk.py``; the image examples
+use the library's ``fit``, and print one line per epoch.
 """
 
 import argparse
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +14,6 @@ import torch
 from torch import Tensor
 
 import minitorch_nn as mn
-from minitorch_nn.data import TensorLoader
 
 
 def parser(
@@ -49,66 +48,52 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 @dataclass
 class History:
-    """Per-epoch figures of one training run."""
+    """Per-epoch figures of one training run, as the examples report them."""
 
     train_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-
-def train_epoch(model: mn.Module, criterion: mn.Loss, optimizer: mn.Optimizer, loader: TensorLoader) -> float:
-    """One pass over ``loader``; return the mean training loss."""
-    model.train()
-    total, count = torch.zeros(()), 0
-    for input, target in loader:
-        optimizer.zero_grad()
-        loss = criterion(model(input), target)
-        model.accumulate_grad(criterion.backward())  # parameter gradients; no gradient for the data
-        optimizer.step()
-        total += loss * input.shape[0]
-        count += input.shape[0]
-    return float(total) / max(count, 1)
-
-
-@torch.no_grad()
-def accuracy(model: mn.Module, input: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
-    """The fraction of samples whose arg-max output is the label, in evaluation mode."""
-    model.eval()
-    correct = sum(
-        int((model(x).argmax(dim=1) == y).sum())
-        for x, y in TensorLoader(input, labels, batch_size=batch_size)
-    )
-    return correct / max(labels.shape[0], 1)
+    @classmethod
+    def of(cls, history: mn.train.History) -> "History":
+        """The figures of ``fit``'s records: accuracy is one minus the error rate."""
+        return cls(
+            history.train_loss,
+            [1.0 - (error or 0.0) for error in history.eval_error],
+            history.seconds,
+        )
 
 
 def fit(
     model: mn.Module,
     criterion: mn.Loss,
-    optimizer: mn.Optimizer,
-    loader: TensorLoader,
+    optimizer: mn.OptimizerBase,
+    train: tuple[Tensor, Tensor],
     test: tuple[Tensor, Tensor],
+    *,
     epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
     scheduler: mn.Scheduler | None = None,
     log: bool = True,
 ) -> History:
-    """Train for ``epochs``, measuring test accuracy after each; print one line per epoch."""
-    history = History()
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        loss = train_epoch(model, criterion, optimizer, loader)
-        if scheduler is not None:
-            scheduler.step()
-        history.seconds.append(time.perf_counter() - start)
-        history.train_loss.append(loss)
-        history.test_accuracy.append(accuracy(model, *test))
-        if log:
-            accuracy_percent = 100 * history.test_accuracy[-1]
-            print(
-                f"epoch {epoch + 1:3d}  train loss {loss:.4f}  test accuracy {accuracy_percent:.2f}%"
-                f"  ({history.seconds[-1]:.1f} s)",
-                flush=True,
-            )
-    return history
+    """Train with ``minitorch_nn.train.fit`` (shuffled mini-batches drawn from ``generator``), measuring
+    test accuracy after each epoch; print one line per epoch."""
+
+    def report(record: mn.train.EpochRecord) -> None:
+        accuracy = 100 * (1.0 - (record.eval_error or 0.0))
+        print(
+            f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f}  test accuracy {accuracy:.2f}%"
+            f"  ({record.seconds:.1f} s)",
+            flush=True,
+        )
+
+    history = mn.train.fit(
+        model, criterion, optimizer, train, epochs=epochs, batch_size=batch_size, eval_data=test,
+        scheduler=scheduler, generator=generator, eval_batch_size=1000, progress=False,
+        on_epoch_end=report if log else None,
+    )  # fmt: skip
+    return History.of(history)
 
 
 def limit(tensors: Sequence[Tensor], count: int | None) -> list[Tensor]:

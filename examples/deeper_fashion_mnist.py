@@ -15,7 +15,7 @@ import torch
 from common import History, check_args, fit, limit, parser
 
 import minitorch_nn as mn
-from minitorch_nn.data import TensorLoader, load_data
+from minitorch_nn.data import load_data
 
 WIDTHS = (784, 256, 128, 100, 10)
 
@@ -45,18 +45,17 @@ def train(args: argparse.Namespace, activation: type[mn.Module] = mn.ReLU, log: 
     model = mlp(activation, generator)
     optimizer = mn.Adam(model.parameters(), lr=args.lr)
     scheduler = mn.CosineAnnealingLR(optimizer, T_max=max(args.epochs, 1))
-    loader = TensorLoader(
-        train_input, train_target, batch_size=args.batch_size, shuffle=True, generator=generator
-    )
     return fit(
         model,
         mn.CrossEntropyLoss(),
         optimizer,
-        loader,
+        (train_input, train_target),
         (test_input, test_target),
-        args.epochs,
-        scheduler,
-        log,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        generator=generator,
+        scheduler=scheduler,
+        log=log,
     )
 
 
