@@ -15,7 +15,7 @@ from common import check_args, parser
 from torch import Tensor
 
 import minitorch_nn as mn
-from minitorch_nn.data import TensorLoader, disk_set
+from minitorch_nn.data import TensorLoader, disk_data, one_hot
 
 
 def network(generator: torch.Generator) -> mn.Sequential:
@@ -40,11 +40,8 @@ def main(argv: Sequence[str] | None = None) -> tuple[float, float]:
     args = p.parse_args(argv)
     check_args(p, args)
     generator = torch.Generator().manual_seed(args.seed)
-    train_input, train_labels = disk_set(1000, generator)
-    test_input, test_labels = disk_set(1000, generator)
-    mean, std = train_input.mean(dim=0), train_input.std(dim=0)
-    train_input, test_input = (train_input - mean) / std, (test_input - mean) / std
-    train_target = torch.zeros(1000, 2).scatter_(1, train_labels.view(-1, 1), 1.0)
+    train_input, train_labels, test_input, test_labels = disk_data(1000, generator)
+    train_target = one_hot(train_labels, 2)
 
     model = network(generator)
     criterion = mn.MSELoss()

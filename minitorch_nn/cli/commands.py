@@ -65,7 +65,7 @@ def _scheduler(settings: Settings, optimizer: OptimizerBase) -> Scheduler | None
 def _data(parser: argparse.ArgumentParser, settings: Settings, spec: NetworkSpec) -> Prepared:
     """The data, or a one-line usage error: missing files, or layers that do not fit the data."""
     try:
-        data = prepare(settings, one_hot=settings["loss"] == "mse")
+        data = prepare(settings, one_hot_targets=settings["loss"] == "mse")
     except FileNotFoundError:
         env = os.environ.get(DATA_DIR_ENV)
         where = settings["data_dir"] or (f"${DATA_DIR_ENV}={env}" if env else f"${DATA_DIR_ENV} (unset)")

@@ -6,7 +6,7 @@ import torch
 
 from minitorch_nn._types import Tensor
 from minitorch_nn.cli.settings import Settings
-from minitorch_nn.data import disk_set, load_data
+from minitorch_nn.data import disk_data, load_data, one_hot
 
 __all__ = ["FASHION_CLASSES", "Prepared", "prepare"]
 
@@ -27,17 +27,8 @@ class Prepared(NamedTuple):
     class_names: tuple[str, ...]
 
 
-def _disk(seed: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The disk problem of ``examples/disk.py``: 1000 + 1000 points, standardised per coordinate."""
-    generator = torch.Generator().manual_seed(seed)
-    train_input, train_labels = disk_set(DISK_SIZE, generator)
-    test_input, test_labels = disk_set(DISK_SIZE, generator)
-    mean, std = train_input.mean(dim=0), train_input.std(dim=0)
-    return (train_input - mean) / std, train_labels, (test_input - mean) / std, test_labels
-
-
-def prepare(settings: Settings, *, one_hot: bool) -> Prepared:
-    """Load the data set the settings name; one-hot float targets for ``one_hot`` (MSE), else labels.
+def prepare(settings: Settings, *, one_hot_targets: bool) -> Prepared:
+    """Load the data set the settings name; one-hot targets for ``one_hot_targets`` (MSE), else labels.
 
     Raises:
         FileNotFoundError: if the images are not found (the message says where it looked).
@@ -47,28 +38,20 @@ def prepare(settings: Settings, *, one_hot: bool) -> Prepared:
     if dataset == "disk":
         if settings["full"]:
             raise ValueError("--full applies to mnist and fashion-mnist; the disk set has 1000 + 1000 points")
-        train_input, train_labels, test_input, test_labels = _disk(seed)
+        split = disk_data(DISK_SIZE, torch.Generator().manual_seed(seed))
         names: tuple[str, ...] = ("outside", "inside")
     else:
-        data_dir = settings["data_dir"]
-        full = bool(settings["full"])
-        split = load_data(
-            data_dir if isinstance(data_dir, str) else None, dataset=dataset, full=full, normalize=True
-        )
-        train_input, train_labels, test_input, test_labels = split
+        split = load_data(settings["data_dir"], dataset=dataset, full=settings["full"], normalize=True)
         names = FASHION_CLASSES if dataset == "fashion-mnist" else tuple(str(i) for i in range(10))
+    train_input, train_labels, test_input, test_labels = split
     scale = settings["input_scale"]
     if scale is not None:
         train_input, test_input = train_input * scale, test_input * scale
     classes = len(names)
     train_target, test_target = train_labels, test_labels
-    if one_hot:
-        train_target = torch.zeros(len(train_labels), classes).scatter_(1, train_labels.view(-1, 1), 1.0)
-        test_target = torch.zeros(len(test_labels), classes).scatter_(1, test_labels.view(-1, 1), 1.0)
+    if one_hot_targets:
+        train_target = one_hot(train_labels, classes, dtype=train_input.dtype)
+        test_target = one_hot(test_labels, classes, dtype=test_input.dtype)
     return Prepared(
-        (train_input, train_target.to(train_input.dtype) if one_hot else train_target),
-        (test_input, test_target.to(test_input.dtype) if one_hot else test_target),
-        train_input.shape[1],
-        classes,
-        names,
+        (train_input, train_target), (test_input, test_target), train_input.shape[1], classes, names
     )

@@ -5,8 +5,9 @@ import math
 import torch
 
 from minitorch_nn._types import Tensor
+from minitorch_nn.data.mnist import Split
 
-__all__ = ["disk_set"]
+__all__ = ["disk_data", "disk_set"]
 
 
 def disk_set(count: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
@@ -31,3 +32,27 @@ def disk_set(count: int, generator: torch.Generator | None = None) -> tuple[Tens
     points = torch.rand(count, 2, generator=generator)
     inside = (points - 0.5).pow(2).sum(dim=1) < 1 / (2 * math.pi)
     return points, inside.long()
+
+
+def disk_data(count: int = 1000, generator: torch.Generator | None = None) -> Split:
+    """A training and a test set of the disk problem, standardised as the course does.
+
+    Draws ``count`` training points, then ``count`` test points, from
+    ``generator``; both are standardised by the training set's mean and
+    (unbiased) standard deviation, per coordinate. Targets are class labels.
+
+    Args:
+        count: points in each set. Default: 1000.
+        generator: draws the points. Default: torch's global generator.
+
+    Example:
+        >>> split = disk_data(generator=torch.Generator().manual_seed(0))
+        >>> split.train_input.shape, split.test_target.shape
+        (torch.Size([1000, 2]), torch.Size([1000]))
+        >>> split.train_input.mean(dim=0).abs().max().item() < 1e-6
+        True
+    """
+    train_input, train_labels = disk_set(count, generator)
+    test_input, test_labels = disk_set(count, generator)
+    mean, std = train_input.mean(dim=0), train_input.std(dim=0)
+    return Split((train_input - mean) / std, train_labels, (test_input - mean) / std, test_labels)
