@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import safetensors.torch
 import torch
 
 from minitorch_nn.cli import main
 from tests.examples import load_example
+from tests.run_outputs import figures, trained_state
 
 EPOCHS = 30
 
@@ -40,17 +40,6 @@ def test_two_layer_preset_prints_the_reference_jobs_log(capsys: pytest.CaptureFi
 DISK = ["train", "--dataset", "disk", "--layers", "2,16,16,2", "--dropout", "0.1", "--batch-size", "50"]
 
 
-def tensors(path: Path) -> dict[str, torch.Tensor]:
-    return {
-        k: v for k, v in safetensors.torch.load_file(path).items() if k.startswith(("model/", "optimizer/"))
-    }
-
-
-def figures(path: Path) -> list[dict[str, object]]:
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    return [{k: v for k, v in line.items() if k != "seconds"} for line in lines]
-
-
 @pytest.mark.parametrize(
     "optimizer",
     [
@@ -75,7 +64,7 @@ def test_resume_through_the_cli_is_bit_identical(
         capsys,
     )  # fmt: skip
     assert status == 0
-    expected, resumed = tensors(straight), tensors(stopped)
+    expected, resumed = trained_state(straight), trained_state(stopped)
     assert expected.keys() == resumed.keys()
     assert all(torch.equal(expected[k], resumed[k]) for k in expected)
     assert figures(tmp_path / "b.jsonl") == figures(tmp_path / "a.jsonl")
@@ -85,14 +74,14 @@ def test_the_same_seed_gives_the_same_run(tmp_path: Path, capsys: pytest.Capture
     for name in ("a", "b"):
         run([*DISK, "--epochs", "3", "--quiet", "--checkpoint", str(tmp_path / f"{name}.safetensors"),
              "--metrics", str(tmp_path / f"{name}.jsonl")], capsys)  # fmt: skip
-    a, b = tensors(tmp_path / "a.safetensors"), tensors(tmp_path / "b.safetensors")
+    a, b = trained_state(tmp_path / "a.safetensors"), trained_state(tmp_path / "b.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert figures(tmp_path / "a.jsonl") == figures(tmp_path / "b.jsonl")
     run(
         [*DISK, "--epochs", "3", "--quiet", "--seed", "1", "--checkpoint", str(tmp_path / "c.safetensors")],
         capsys,
     )
-    c = tensors(tmp_path / "c.safetensors")
+    c = trained_state(tmp_path / "c.safetensors")
     assert not torch.equal(a["model/0.weight"], c["model/0.weight"])
 
 

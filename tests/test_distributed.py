@@ -4,7 +4,6 @@ The multi-process tests start ``torchrun`` themselves on localhost (``--standalo
 gloo, the CPU), so they need no set-up and no GPU.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ import minitorch_nn as mn
 from minitorch_nn.checkpoint import CheckpointError, read_checkpoint
 from minitorch_nn.distributed import GradientBuckets, init_from_env, is_distributed, world_size
 from tests.distributed_worker import problem, train
+from tests.run_outputs import figures, trained_state
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCE = 1e-6
@@ -100,18 +100,6 @@ def kill_one_worker(agent: subprocess.Popen[str], checkpoint: Path, after_epoch:
     return checkpoint_epoch(checkpoint)
 
 
-def state(path: Path) -> dict[str, torch.Tensor]:
-    tensors = safetensors.torch.load_file(path)
-    return {k: v for k, v in tensors.items() if k.startswith(("model/", "optimizer/"))}
-
-
-def figures(path: Path) -> list[dict[str, object]]:
-    return [
-        {k: v for k, v in json.loads(line).items() if k != "seconds"}
-        for line in path.read_text().splitlines()
-    ]
-
-
 def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(tmp_path: Path) -> None:
     straight, faulty = tmp_path / "straight.safetensors", tmp_path / "faulty.safetensors"
     outputs = ["--checkpoint", str(straight), "--metrics", str(tmp_path / "a.jsonl")]
@@ -131,7 +119,7 @@ def test_a_killed_worker_is_restarted_and_the_run_finishes_as_if_uninterrupted(t
     # The agent saw a worker fail (the killed one, or the survivor whose collective broke: whichever
     # it noticed first), and the job still succeeded: it was restarted. The kill came mid-run.
     assert "failed (exitcode" in err and killed_at < FAULT_EPOCHS, err[-3000:]
-    expected, resumed = state(straight), state(faulty)
+    expected, resumed = trained_state(straight), trained_state(faulty)
     assert expected.keys() == resumed.keys()
     assert all(torch.equal(expected[k], resumed[k]) for k in expected)
     assert figures(tmp_path / "b.jsonl") == figures(tmp_path / "a.jsonl")
