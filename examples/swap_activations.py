@@ -2,7 +2,7 @@
 
 Each activation trains the same 784-256-128-100-10 network with the same seed
 and recipe; the table gives the final test accuracy and the training time,
-the plot the learning curves (needs matplotlib: ``pip install ".[plot]"``):
+the plot the learning curves (matplotlib, a dependency of the package):
 
     python examples/swap_activations.py --data-dir ../shared/data/fashion-mnist --plot activations.png
 """
