@@ -7,7 +7,7 @@ import torch
 from minitorch_nn.checkpoint.files import (
     Checkpoint,
     CheckpointError,
-    read_checkpoint,
+    _read,
 )
 from minitorch_nn.checkpoint.io import PathLike, module_generators
 from minitorch_nn.module import ModuleBase
@@ -115,7 +115,7 @@ def load_checkpoint(
           shape mismatch for weight: expected (2, 4), got (2, 3)
     """
     where = f"load_checkpoint: {path}"
-    checkpoint = read_checkpoint(path)
+    checkpoint = _read(path, stacklevel=3)
     _check_model(where, checkpoint, model)
     generators = _generators(where, checkpoint, model, generator)
     cuda = sorted(key for key in checkpoint.rng if key.startswith("cuda."))
