@@ -47,18 +47,45 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
-        self._modules: list[Module] = []
-        for module in modules:
-            self.append(module)
+        for position, module in enumerate(modules):
+            self._check_type(module, position)
+        self._modules: list[Module] = list(modules)
+        self._check_network()
 
     def append(self, module: Module) -> Self:
-        """Add ``module`` at the end; return ``self``."""
+        """Add ``module`` at the end; return ``self``.
+
+        Raises:
+            TypeError: if ``module`` is not a ``Module``.
+            ValueError: if ``module`` is, or holds, this container, or if a network
+                that holds this container would then hold one instance twice
+                (this container is left unchanged).
+        """
+        position = len(self._modules)
+        self._check_type(module, position)
+        self._refuse_cycle(module, f"[{position}]")
+        self._modules.append(module)
+        try:
+            self._check_network()
+        except ValueError:
+            self._modules.pop()
+            raise
+        return self
+
+    @override
+    def shared_copy(self) -> Self:
+        """Return a new ``Sequential`` of the children's shared copies (see ``Module.shared_copy``)."""
+        twin = super().shared_copy()
+        twin._modules = [module.shared_copy() for module in self._modules]
+        twin._check_network()  # records the links from the new children to ``twin``
+        return twin
+
+    @staticmethod
+    def _check_type(module: object, position: int) -> None:
         if not isinstance(module, Module):
             raise TypeError(
-                f"Sequential: expected a Module at position {len(self._modules)}, got {type(module).__name__}"
+                f"Sequential: expected a Module at position {position}, got {type(module).__name__}"
             )
-        self._modules.append(module)
-        return self
 
     @override
     def named_children(self) -> Iterator[tuple[str, ModuleBase]]:

@@ -8,6 +8,8 @@ Keeping the two call signatures on separate classes (Torch7's ``Module`` and
 ``Criterion``) means neither overrides the other, so ``mypy --strict`` holds.
 """
 
+import copy
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import ClassVar, NamedTuple, Self, TypeVar
@@ -72,6 +74,80 @@ class ModuleBase(ABC):
         """Yield each direct child module."""
         for _, child in self.named_children():
             yield child
+
+    def shared_copy(self) -> Self:
+        """Return a new instance of this class that holds the very same ``Parameter`` and ``Buffer`` objects.
+
+        This is how one set of weights runs at several places of a network. An
+        instance cannot appear twice, because its second ``forward`` overwrites
+        the cache the first ``backward`` needs; a shared copy has caches of its
+        own. Its ``backward`` adds into the same ``grad`` buffers, so they hold
+        the sum of both uses, and ``parameters()`` yields each shared
+        ``Parameter`` once, so an optimizer steps it once. Buffers (running
+        statistics) are updated by both.
+
+        The copy is ``copy.copy(self)`` with: each child module replaced by
+        its shared copy; each private attribute (leading underscore) that
+        holds a tensor or a shape, a cache, set to ``None``; each private dict
+        or list of tensors (scratch space) emptied. Settings and generators are
+        shared as they are. Override this method if your module keeps other
+        per-call state.
+
+        Example:
+            >>> import torch
+            >>> from minitorch_nn import Linear, Sequential, Tanh
+            >>> layer = Linear(3, 3)
+            >>> twin = layer.shared_copy()
+            >>> twin is layer, twin.weight is layer.weight, twin.bias is layer.bias
+            (False, True, True)
+            >>> model = Sequential(layer, Tanh(), twin)
+            >>> [name for name, _ in model.named_parameters()]
+            ['0.weight', '0.bias']
+            >>> model(torch.ones(2, 3)).shape
+            torch.Size([2, 3])
+        """
+        twin = copy.copy(self)
+        state = vars(twin)
+        for name, value in vars(self).items():
+            if isinstance(value, ModuleBase):
+                state[name] = value.shared_copy()
+            elif name.startswith("_"):
+                state[name] = _fresh(value)
+        return twin
+
+    def _refuse_cycle(self, child: "ModuleBase", position: str) -> None:
+        """Raise ``ValueError`` if holding ``child`` at ``position`` would make this module contain itself."""
+        owner = type(self).__name__
+        if child is self:
+            raise ValueError(f"{owner}: a module cannot contain itself, got this {owner} at {position}")
+        inner = _path_to(child, self)
+        if inner is not None:
+            raise ValueError(
+                f"{owner}: a module cannot contain itself, got {_brief(child)} at {position}, "
+                f"which holds this {owner} at {inner}"
+            )
+
+    def _check_network(self) -> None:
+        """Raise ``ValueError`` if a network holding this module holds one instance at two positions.
+
+        A container calls it after it has added a child (and removes the child
+        again if it raises). Every network is checked from its outermost
+        module: the modules that hold this one are found by weak links that
+        each check records for the parent-child pairs it walks.
+        """
+        for root in _roots(self):
+            repeat = _first_repeat(root)
+            if repeat is None:
+                continue
+            module, first, second = repeat
+            where = "" if root is self else f" of the enclosing {type(root).__name__}"
+            raise ValueError(
+                f"{type(self).__name__}: {_brief(module)} would be at both {first} and {second}{where}; "
+                "one module instance cannot run twice in a pass, since its second forward overwrites what "
+                f"the first backward needs. To share its weights, put its shared_copy() at {second} instead: "
+                f"a new {type(module).__name__} holding the same Parameters, whose gradients add into the "
+                "same grad"
+            )
 
     def _named_members(self, kind: type[_Member], prefix: str) -> Iterator[tuple[str, _Member]]:
         """Own members of type ``kind`` first, then the children's; shared ones once."""
@@ -308,3 +384,112 @@ class Loss(ModuleBase):
 
     def __call__(self, input: Tensor, target: Tensor) -> Tensor:
         return self.forward(input, target)
+
+
+# One instance per network: the weak links from a module to the modules that hold it, and the walks.
+
+# id(child) -> {id(holder): weak reference to holder}, kept outside the instances so that modules
+# stay picklable and need not be hashable. A link is a hint: it counts only while the holder is alive
+# and still holds the child, and a child's entry goes when the child is collected.
+_HOLDERS: dict[int, dict[int, "weakref.ref[ModuleBase]"]] = {}
+
+
+def _position(name: str) -> str:
+    """How a child's name reads in a path: ``[2]`` for a container index, ``.first`` for an attribute."""
+    return f"[{name}]" if name.isdigit() else f".{name}"
+
+
+def _brief(module: ModuleBase) -> str:
+    """``repr(module)`` if it fits on one line, else ``ClassName(...)`` (a container's children left out)."""
+    text = repr(module)
+    return f"{type(module).__name__}(...)" if "\n" in text else text
+
+
+def _fresh(value: object) -> object:
+    """The value of a private attribute in a shared copy: caches start empty (see ``shared_copy``)."""
+    if isinstance(value, torch.Tensor | torch.Size):
+        return None
+    if isinstance(value, dict | list):
+        fresh = copy.copy(value)
+        items = value.values() if isinstance(value, dict) else value
+        if all(isinstance(item, torch.Tensor) for item in items):
+            fresh.clear()
+        return fresh
+    return value
+
+
+def _link(holder: ModuleBase, child: ModuleBase) -> None:
+    links = _HOLDERS.get(id(child))
+    if links is None:
+        links = _HOLDERS[id(child)] = {}
+        weakref.finalize(child, _HOLDERS.pop, id(child), None)
+    links[id(holder)] = weakref.ref(holder)
+
+
+def _holders(child: ModuleBase) -> list[ModuleBase]:
+    """The live modules that hold ``child`` as a direct child now; stale links are dropped."""
+    links = _HOLDERS.get(id(child), {})
+    holders = []
+    for key, ref in list(links.items()):
+        holder = ref()
+        if holder is not None and any(other is child for other in holder.children()):
+            holders.append(holder)
+        else:
+            del links[key]
+    return holders
+
+
+def _roots(module: ModuleBase) -> list[ModuleBase]:
+    """The outermost modules of every network that holds ``module`` (``module`` itself if none does)."""
+    roots, seen, todo = [], {id(module)}, [module]
+    while todo:
+        node = todo.pop()
+        holders = _holders(node)
+        if not holders:
+            roots.append(node)
+        for holder in holders:
+            if id(holder) not in seen:
+                seen.add(id(holder))
+                todo.append(holder)
+    return roots
+
+
+def _first_repeat(root: ModuleBase) -> tuple[ModuleBase, str, str] | None:
+    """The first module (in forward order) found at two positions under ``root``, and both paths.
+
+    Links every parent-child pair it walks. It stops at the first repeat, so it ends on a cycle too.
+    """
+    first: dict[int, str] = {}
+
+    def visit(node: ModuleBase, path: str) -> tuple[ModuleBase, str, str] | None:
+        for name, child in node.named_children():
+            _link(node, child)
+            where = path + _position(name)
+            if id(child) in first:
+                return child, first[id(child)], where
+            first[id(child)] = where
+            found = visit(child, where)
+            if found is not None:
+                return found
+        return None
+
+    return visit(root, "")
+
+
+def _path_to(start: ModuleBase, target: ModuleBase) -> str | None:
+    """The path from ``start`` down to ``target``, or ``None`` if ``target`` is not under ``start``."""
+    seen: set[int] = set()
+
+    def visit(node: ModuleBase, path: str) -> str | None:
+        for name, child in node.named_children():
+            where = path + _position(name)
+            if child is target:
+                return where
+            if id(child) not in seen:
+                seen.add(id(child))
+                found = visit(child, where)
+                if found is not None:
+                    return found
+        return None
+
+    return visit(start, "")

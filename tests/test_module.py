@@ -143,3 +143,43 @@ def test_repr_nests_children() -> None:
 def test_repr_of_options() -> None:
     assert repr(mn.Linear(2, 3, bias=False)) == "Linear(in_features=2, out_features=3, bias=False)"
     assert repr(mn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+
+
+def test_shared_copy_holds_the_same_parameters_and_buffers() -> None:
+    norm = mn.BatchNorm1d(3)
+    twin = norm.shared_copy()
+    assert type(twin) is mn.BatchNorm1d and twin is not norm
+    # Parameter and Buffer compare by identity (eq=False): equal lists hold the very same objects.
+    assert list(twin.named_parameters()) == list(norm.named_parameters())
+    assert list(twin.named_buffers()) == list(norm.named_buffers())
+    assert len(list(twin.named_parameters())) == 2 and len(list(twin.named_buffers())) == 3
+
+
+def test_shared_copy_starts_with_empty_caches() -> None:
+    layer = mn.Linear(3, 2)
+    layer(torch.ones(4, 3))
+    layer.backward(torch.ones(4, 2))  # the original has a cached input and a scratch tensor
+    message = r"^Linear\(in_features=3, out_features=2\): backward called before forward$"
+    with pytest.raises(RuntimeError, match=message):
+        layer.shared_copy().backward(torch.ones(4, 2))
+
+
+def test_shared_copy_keeps_the_settings_and_the_mode() -> None:
+    dropout = mn.Dropout(0.25).eval()
+    twin = dropout.shared_copy()
+    assert repr(twin) == repr(dropout) == "Dropout(p=0.25)" and not twin.training
+
+
+def _walk(module: mn.ModuleBase) -> list[mn.ModuleBase]:
+    """``module`` and every module under it, parents first."""
+    return [module, *(m for child in module.children() for m in _walk(child))]
+
+
+def test_shared_copy_of_a_container_holds_new_children_with_the_same_parameters() -> None:
+    model = _model()
+    twin = model.shared_copy()
+    pairs = list(zip(_walk(model), _walk(twin), strict=True))
+    assert len(pairs) == 6
+    assert all(type(a) is type(b) and a is not b for a, b in pairs)
+    assert list(twin.named_parameters()) == list(model.named_parameters())
+    assert repr(twin) == repr(model)
