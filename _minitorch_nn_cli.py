@@ -1,4 +1,4 @@
-"""The ``minitorch-nn`` console script: the command line, with Ctrl-C and a closed pipe handled from the start.
+"""The ``minitorch-nn`` console script: the command line, with Ctrl-C and a closed pipe handled early.
 
 Importing torch takes a second or two. This launcher lives outside the
 ``minitorch_nn`` package so that a Ctrl-C during that import, or while the

@@ -446,7 +446,7 @@ CHECKPOINT_CASES: list[tuple[Callable[[Path], None], Callable[[], mn.Module], st
         _plain_safetensors,
         lambda: mn.Sequential(mn.Linear(4, 3)),
         "read_checkpoint: {path}: a safetensors file, but not a minitorch_nn checkpoint "
-        "(expected metadata format 'minitorch_nn.checkpoint/1', got None)",
+        "(expected metadata format 'minitorch_nn.checkpoint/2', got None)",
     ),
 ]
 
@@ -481,6 +481,8 @@ def test_checkpoint_that_does_not_fit(
 
 # --- The command line ------------------------------------------------------------------------------
 
+F32 = "<= 3.403e+38 (the float32 range)"
+
 CLI_CASES: list[tuple[list[str], str]] = [
     (["train", "--data-dir", "/nonexistent"], "argument --data-dir: no such folder: /nonexistent"),
     (
@@ -502,9 +504,80 @@ CLI_CASES: list[tuple[list[str], str]] = [
         "argument --layers: expected two or more comma-separated sizes >= 1, "
         "such as 784,256,10, got '784,0,10'",
     ),
-    (["train", "--lr", "-1"], "argument --lr: expected a finite number >= 0, got '-1'"),
-    (["train", "--lr", "nan"], "argument --lr: expected a finite number >= 0, got 'nan'"),
+    (["train", "--lr", "-1"], f"argument --lr: expected a finite number >= 0 and {F32}, got '-1'"),
+    (["train", "--lr", "nan"], f"argument --lr: expected a finite number >= 0 and {F32}, got 'nan'"),
+    (["train", "--lr", "1e39"], f"argument --lr: expected a finite number >= 0 and {F32}, got '1e39'"),
+    (
+        ["train", "--weight-decay", "1e300"],
+        f"argument --weight-decay: expected a finite number >= 0 and {F32}, got '1e300'",
+    ),
     (["train", "--batch-size", "-5"], "argument --batch-size: expected an integer >= 0, got '-5'"),
+    (
+        ["evaluate", "{tmp}/existing.safetensors", "--batch-size", "-5"],
+        "argument --batch-size: expected an integer >= 0, got '-5'",
+    ),
+    (["train", "--seed", "1e23"], "argument --seed: expected an integer >= 0 and < 2^63, got '1e23'"),
+    (
+        ["train", "--seed", str(10**23)],
+        f"argument --seed: expected an integer >= 0 and < 2^63, got '{10**23}'",
+    ),
+    (["train", "--step-size", "0"], "argument --step-size: expected an integer >= 1, got '0'"),
+    (["train", "--t-max", "0"], "argument --t-max: expected an integer >= 1, got '0'"),
+    (
+        ["train", "--scheduler", "step", "--gamma", "0"],
+        "argument --gamma: expected a finite number > 0 and < 1, got '0'",
+    ),
+    (["train", "--gamma", "0.5"], "--gamma applies to --scheduler step, got --scheduler none"),
+    (["train", "--step-size", "3"], "--step-size applies to --scheduler step, got --scheduler none"),
+    (
+        ["train", "--scheduler", "cosine", "--step-size", "3"],
+        "--step-size applies to --scheduler step, got --scheduler cosine",
+    ),
+    (["train", "--t-max", "5"], "--t-max applies to --scheduler cosine, got --scheduler none"),
+    (
+        ["train", "--scheduler", "cosine", "--epochs", "0"],
+        "--scheduler cosine needs --t-max N, or --epochs N >= 1 as its default",
+    ),
+    (
+        ["train", "--dataset", "disk", "--layers", "2,100000000000,2"],
+        "NetworkSpec(layers=(2, 100000000000, 2)): its 500000000002 parameters need",
+    ),
+    (["train", "--plot", "{tmp}/out.txt"], "--plot: expected a .png file, got '{tmp}/out.txt'"),
+    (["train", "--plot", ""], "argument --plot: expected a file path, got ''"),
+    (["train", "--metrics", ""], "argument --metrics: expected a file path, got ''"),
+    (["train", "--checkpoint", " "], "argument --checkpoint: expected a file path, got ' '"),
+    (
+        ["evaluate", "{tmp}/existing.safetensors", "--confusion", "{tmp}/x.txt"],
+        "--confusion: expected a .png file, got '{tmp}/x.txt'",
+    ),
+    (
+        ["evaluate", "{tmp}/existing.safetensors", "--confusion", "{tmp}/existing.safetensors"],
+        "--confusion: expected a .png file",
+    ),
+    (
+        ["train", "--checkpoint", "{tmp}/run.png", "--plot", "{tmp}/run.png"],
+        "--checkpoint and --plot name the same file, {tmp}/run.png: each output needs its own",
+    ),
+    (
+        ["train", "--checkpoint", "{tmp}/run.safetensors", "--metrics", "{tmp}/run.safetensors"],
+        "--checkpoint and --metrics name the same file, {tmp}/run.safetensors: each output needs its own",
+    ),
+    (["train", "--checkpoint", "{tmp}"], "--checkpoint: {tmp} is a folder"),
+    (["train", "--metrics", "{tmp}"], "--metrics: {tmp} is a folder"),
+    (["train", "--checkpoint", "/dev/full"], "--checkpoint: /dev/full is a character device"),
+    (
+        ["train", "--checkpoint", "{tmp}/existing.safetensors"],
+        "--checkpoint {tmp}/existing.safetensors already exists: pass --resume (or --auto-resume) to "
+        "continue that run, --overwrite to replace it, or another path",
+    ),
+    (
+        ["train", "--metrics", "{tmp}/existing.jsonl"],
+        "--metrics {tmp}/existing.jsonl already exists: pass --overwrite to replace it, or another path",
+    ),
+    (
+        ["train", "--checkpoint", "{tmp}/existing.safetensors", "--resume", "--overwrite"],
+        "--overwrite starts a new run and --resume continues one: give one of them",
+    ),
     (["train", "--epochs", "1.5"], "argument --epochs: expected an integer >= 0, got '1.5'"),
     (["train", "--dropout", "1.5"], "argument --dropout: expected a finite number >= 0 and < 1, got '1.5'"),
     (["train", "--momentum", "1"], "argument --momentum: expected a finite number >= 0 and < 1, got '1'"),
@@ -523,7 +596,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
     ),
     (
         ["train", "--checkpoint", "/nonexistent/run.safetensors"],
-        "--checkpoint: no such folder: /nonexistent",
+        "--checkpoint: /nonexistent/run.safetensors: its folder /nonexistent does not exist",
     ),
     (
         ["train", "--dataset", "disk", "--full"],
@@ -545,7 +618,35 @@ CLI_IDS = [
     "layers-zero-size",
     "lr-negative",
     "lr-nan",
+    "lr-beyond-float32",
+    "weight-decay-beyond-float32",
     "batch-size-negative",
+    "evaluate-batch-size-negative",
+    "seed-float-text",
+    "seed-beyond-int64",
+    "step-size-0",
+    "t-max-0",
+    "gamma-0",
+    "gamma-without-step",
+    "step-size-without-scheduler",
+    "step-size-with-cosine",
+    "t-max-without-cosine",
+    "cosine-without-period",
+    "layers-beyond-memory",
+    "plot-not-png",
+    "plot-empty",
+    "metrics-empty",
+    "checkpoint-blank",
+    "confusion-not-png",
+    "confusion-is-the-checkpoint",
+    "plot-is-the-checkpoint",
+    "metrics-is-the-checkpoint",
+    "checkpoint-is-a-folder",
+    "metrics-is-a-folder",
+    "checkpoint-is-a-device",
+    "checkpoint-exists",
+    "metrics-exists",
+    "overwrite-with-resume",
     "epochs-float",
     "dropout-above-1",
     "momentum-1",
@@ -565,6 +666,8 @@ CLI_IDS = [
 def test_cli_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    (tmp_path / "existing.safetensors").write_bytes(b"an earlier run's checkpoint")
+    (tmp_path / "existing.jsonl").write_text('{"epoch": 1}\n')
     with pytest.raises(SystemExit) as excinfo:
         main([arg.format(tmp=tmp_path) for arg in argv])
     assert excinfo.value.code == 2
@@ -577,3 +680,5 @@ def test_cli_usage_error(
     assert last.endswith("--help')")
     assert ": error: " in last
     assert message.format(tmp=tmp_path) in last
+    assert (tmp_path / "existing.safetensors").read_bytes() == b"an earlier run's checkpoint"
+    assert (tmp_path / "existing.jsonl").read_text() == '{"epoch": 1}\n'

@@ -140,7 +140,8 @@ def test_non_finite_training_exits_1_and_keeps_the_checkpoint(
     checkpoint = tmp_path / "run.safetensors"
     run([*DISK, "--epochs", "1", "--quiet", "--checkpoint", str(checkpoint)], capsys)
     before = checkpoint.read_bytes()
-    status, _, err = run([*DISK, "--epochs", "3", "--lr", "1e30", "--checkpoint", str(checkpoint)], capsys)
+    argv = [*DISK, "--epochs", "3", "--lr", "1e30", "--checkpoint", str(checkpoint), "--overwrite"]
+    status, _, err = run(argv, capsys)
     assert status == 1
     assert err.startswith("minitorch-nn train: error: fit: non-finite")
     assert "at epoch 1, batch" in err and "first produced by the" in err and "Traceback" not in err

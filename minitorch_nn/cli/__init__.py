@@ -7,6 +7,7 @@ happened and exits with status 1, leaving the last checkpoint intact.
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing_extensions import override
 
 from minitorch_nn.checkpoint import CheckpointError
 from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
-from minitorch_nn.cli.options import add_data_options, add_network_options, add_train_options
+from minitorch_nn.cli.options import add_data_options, add_network_options, add_train_options, rule
+from minitorch_nn.cli.outputs import output_path
 from minitorch_nn.cli.settings import PRESETS
 from minitorch_nn.train import NonFiniteError
 
@@ -76,10 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a checkpoint's error and confusion matrix on its data set.",
     )  # fmt: skip
     evaluate.add_argument("checkpoint", type=_file, help="a checkpoint written by 'minitorch-nn train'")
-    add_data_options(evaluate)
+    add_data_options(evaluate, stored=True)
     evaluate.add_argument("--split", choices=("test", "train"), default="test", help="default: test")
-    evaluate.add_argument("--batch-size", type=int, default=1000, help="default: 1000")
-    evaluate.add_argument("--confusion", type=_png_path, metavar="PNG", help="also draw the matrix as a PNG")
+    evaluate.add_argument(
+        "--batch-size", type=rule("batch_size", int), default=1000, help="0 for all at once (default: 1000)"
+    )
+    evaluate.add_argument(
+        "--confusion", type=output_path, metavar="PNG", help="also draw the matrix as a PNG"
+    )
     evaluate.set_defaults(run=evaluate_command, command_parser=evaluate)
 
     summary = commands.add_parser(
@@ -102,23 +108,29 @@ def _file(text: str) -> Path:
     return Path(text)
 
 
-def _png_path(text: str) -> Path:
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"no such folder: {path.parent}")
-    return path
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (argparse exits with 2 on usage errors)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; return the exit status.
+
+    0: success; 1: a failed run (a NaN or Inf, a broken, corrupted or locked checkpoint, a file that
+    cannot be written); 2: a usage error (argparse exits with it); 130: interrupted by Ctrl-C;
+    141: standard output was closed early (``| head``), which ends the command quietly.
+    """
+    command = "minitorch-nn"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"minitorch-nn {args.command}"
         status: int = args.run(args.command_parser, args)
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
     except (NonFiniteError, CheckpointError) as error:
-        print(f"minitorch-nn {args.command}: error: {error}", file=sys.stderr)
+        print(f"{command}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            return _closed_pipe()
+        # A full disk, a read-only folder, a vanished file: the OS's reason, on one line.
+        print(f"{command}: error: {_os_error(error)}", file=sys.stderr)
         return 1
     except RuntimeError as error:
         if not (dist.is_available() and dist.is_initialized()):
@@ -126,11 +138,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Under torchrun, a collective fails when another worker dies: say so in one line and let the
         # agent restart the job (--max-restarts) from the last checkpoint.
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"minitorch-nn {args.command}: error: the process group failed ({first})", file=sys.stderr)
+        print(f"{command}: error: the process group failed ({first})", file=sys.stderr)
         with contextlib.suppress(Exception):  # leave the group now: tearing it down at exit can abort
             dist.destroy_process_group()
         return 1
     except KeyboardInterrupt:
-        print(f"minitorch-nn {args.command}: interrupted; the last checkpoint is intact", file=sys.stderr)
+        print(f"{command}: interrupted; files written before are intact", file=sys.stderr)
         return 130
     return status
+
+
+def _os_error(error: OSError) -> str:
+    """``cannot write run.safetensors: No space left on device`` rather than ``[Errno 28] ...``."""
+    reason = error.strerror or str(error)
+    if error.filename is None:
+        return str(error)
+    return f"{error.filename}: {reason}"
+
+
+def _closed_pipe() -> int:
+    """The reader of standard output went away: stop quietly, as ``cat file | head -1`` does."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush does not fail again
+    return 141

@@ -1,18 +1,28 @@
 """The three commands: ``train``, ``evaluate`` and ``summary``."""
 
 import argparse
+import contextlib
 import os
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from minitorch_nn.adam import Adam
-from minitorch_nn.checkpoint import load_checkpoint, read_checkpoint
+from minitorch_nn.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointLock,
+    load_checkpoint,
+    read_checkpoint,
+)
 from minitorch_nn.classification_losses import CrossEntropyLoss
 from minitorch_nn.cli.datasets import Prepared, prepare
-from minitorch_nn.cli.settings import Settings, resolve
+from minitorch_nn.cli.outputs import check_existing, check_outputs
+from minitorch_nn.cli.settings import Settings, check_stored, resolve
 from minitorch_nn.containers import Sequential
 from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.distributed import init_from_env, is_main_process
@@ -25,8 +35,9 @@ from minitorch_nn.optimizer_base import OptimizerBase
 from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
 from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.train import confusion_matrix, evaluate, fit
+from minitorch_nn.train.inputs import check_continues
 
-__all__ = ["evaluate_command", "summary_command", "train_command"]
+__all__ = ["evaluate_command", "stored_run", "summary_command", "train_command"]
 
 
 def _spec(settings: Settings) -> NetworkSpec:
@@ -56,9 +67,11 @@ def _optimizer(settings: Settings, model: Sequential, samples: int) -> Optimizer
 
 def _scheduler(settings: Settings, optimizer: OptimizerBase) -> Scheduler | None:
     if settings["scheduler"] == "step":
-        return StepLR(optimizer, step_size=max(settings["step_size"], 1), gamma=settings["gamma"])
+        return StepLR(optimizer, step_size=settings["step_size"], gamma=settings["gamma"])
     if settings["scheduler"] == "cosine":
-        return CosineAnnealingLR(optimizer, T_max=max(settings["t_max"] or 1, 1))
+        if settings["t_max"] is None:  # resolve() refuses cosine without a period
+            raise ValueError("--scheduler cosine needs --t-max")
+        return CosineAnnealingLR(optimizer, T_max=settings["t_max"])
     return None
 
 
@@ -117,26 +130,35 @@ def _resuming(parser: argparse.ArgumentParser, args: argparse.Namespace) -> bool
     return bool(args.resume or (args.auto_resume and args.checkpoint.is_file()))
 
 
-def _stored(parser: argparse.ArgumentParser, path: Path) -> dict[str, object]:
-    """The settings saved in a checkpoint (a broken checkpoint raises CheckpointError: status 1)."""
-    settings = read_checkpoint(path).metadata.get("settings")
-    if not isinstance(settings, dict):
-        parser.error(f"--resume: {path} was not written by minitorch-nn train (no settings)")
-    return settings
+def stored_run(path: Path) -> tuple[Checkpoint, dict[str, object], NetworkSpec]:
+    """A checkpoint written by ``train``, its settings and its spec, checked by the command line's rules.
 
-
-def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for flag in ("plot", "metrics", "checkpoint"):
-        path = getattr(args, flag)
-        if path is not None and not path.parent.is_dir():
-            parser.error(f"--{flag}: no such folder: {path.parent}")
-
-
-def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace, resume: bool) -> Settings:
-    try:
-        settings = resolve(
-            args, _stored(parser, args.checkpoint) if resume else None, args.preset, resuming=resume
+    Raises:
+        CheckpointError: if the file is broken, or its stored settings or spec are missing, break a rule
+            of the command line, or disagree with each other (exit status 1).
+    """
+    saved = read_checkpoint(path)
+    settings, spec = saved.metadata.get("settings"), saved.metadata.get("spec")
+    if not isinstance(settings, dict) or not isinstance(spec, dict):
+        raise CheckpointError(
+            f"{path}: not written by minitorch-nn train (it holds no network spec or settings)"
         )
+    try:
+        check_stored(settings)
+        network = NetworkSpec.from_dict(spec)
+        rebuilt = _spec(resolve(argparse.Namespace(), settings, None))
+    except ValueError as error:
+        raise CheckpointError(f"{path}: its stored {error}") from None
+    if rebuilt != network:
+        raise CheckpointError(f"{path}: its stored spec {spec} disagrees with its stored settings")
+    return saved, settings, network
+
+
+def _settings(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, stored: dict[str, object] | None
+) -> Settings:
+    try:
+        settings = resolve(args, stored, args.preset, resuming=stored is not None)
     except ValueError as error:
         parser.error(str(error))
     if settings["optimizer"] == "adam" and settings["momentum"]:
@@ -144,16 +166,52 @@ def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace, resume:
     return settings
 
 
+def _build(parser: argparse.ArgumentParser, spec: NetworkSpec, *args: Any, **kwargs: Any) -> Sequential:
+    """The network, or a usage error if it cannot fit in memory."""
+    try:
+        return spec.build(*args, **kwargs)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def _run_lock(path: Path | None) -> AbstractContextManager[object]:
+    """The checkpoint's lock for the life of the run, held by the one process that writes it."""
+    if path is None or os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 writes
+        return contextlib.nullcontext()
+    return CheckpointLock(path)
+
+
 def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Train a network; print a line per epoch; write the plot, metrics and checkpoint asked for.
 
-    Under ``torchrun`` every process runs this: they join the process group,
-    ``fit`` shards the data and averages the gradients, and only rank 0
-    prints, plots and writes files.
+    Every output is checked and the checkpoint locked before anything is
+    loaded or trained. Under ``torchrun`` every process runs this: they join
+    the process group, ``fit`` shards the data and averages the gradients,
+    and only rank 0 prints, plots and writes files.
     """
-    _check_outputs(parser, args)
+    check_outputs(parser, args)
     resume = _resuming(parser, args)
-    settings = _settings(parser, args, resume)
+    with _run_lock(args.checkpoint):
+        check_existing(parser, args, resume)
+        saved, stored, _ = stored_run(args.checkpoint) if resume else (None, None, None)
+        settings = _settings(parser, args, stored)
+        if saved is not None and saved.epoch > settings["epochs"]:
+            parser.error(
+                f"--epochs {settings['epochs']}: {args.checkpoint} already holds {saved.epoch} epochs; "
+                f"pass --epochs {saved.epoch} or more to continue it"
+            )
+        if saved is not None and args.metrics is not None and os.path.lexists(args.metrics):
+            try:
+                check_continues(args.metrics, saved.history)
+            except ValueError as error:
+                parser.error(f"--metrics: {str(error).removeprefix('fit: ')}")
+        _train(parser, args, settings, resume)
+    return 0
+
+
+def _train(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings, resume: bool
+) -> None:
     try:
         spec = _spec(settings)
     except ValueError as error:
@@ -162,7 +220,7 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     device = init_from_env(args.device.type).device if "WORLD_SIZE" in os.environ else args.device
     seed, epochs = settings["seed"], settings["epochs"]
     torch.manual_seed(seed)
-    model = spec.build(seed, dtype=data.train[0].dtype, device=device)
+    model = _build(parser, spec, seed, dtype=data.train[0].dtype, device=device)
     data = _to(data, device)
     optimizer = _optimizer(settings, model, data.train[0].shape[0])
     quiet = args.quiet or settings["log_format"] == "none"
@@ -181,7 +239,6 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     )  # fmt: skip
     if is_main_process():
         _finish(args, settings, spec, history, quiet)
-    return 0
 
 
 def _finish(
@@ -195,24 +252,18 @@ def _finish(
         plot_history(history, args.plot, title=f"{settings['dataset']}: {layers} {spec.activation}")
     if history.records and not quiet and settings["log_format"] != "notebook":
         last = history[-1]
-        print(f"final test error {last.eval_error:.2%} after {last.epoch} epochs", file=sys.stderr)
+        epochs = "1 epoch" if last.epoch == 1 else f"{last.epoch} epochs"
+        print(f"final test error {last.eval_error:.2%} after {epochs}", file=sys.stderr)
 
 
 def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Evaluate a checkpoint: the error, and the confusion matrix as text (and PNG)."""
-    saved = read_checkpoint(args.checkpoint)
-    stored = saved.metadata.get("settings")
-    if not isinstance(stored, dict) or "spec" not in saved.metadata:
-        parser.error(f"{args.checkpoint} was not written by minitorch-nn train (no spec or settings)")
-    spec_values = saved.metadata["spec"]
-    try:
-        data_options = argparse.Namespace(dataset=args.dataset, data_dir=args.data_dir, full=args.full)
-        settings = resolve(data_options, stored, None)
-        spec = NetworkSpec.from_dict(spec_values if isinstance(spec_values, dict) else {})
-    except ValueError as error:
-        parser.error(str(error))
+    check_outputs(parser, args)
+    saved, stored, spec = stored_run(args.checkpoint)
+    data_options = argparse.Namespace(dataset=args.dataset, data_dir=args.data_dir, full=args.full)
+    settings = resolve(data_options, stored, None)
     data = _data(parser, settings, spec)
-    model = spec.build(0, dtype=data.train[0].dtype, device=args.device)
+    model = _build(parser, spec, 0, dtype=data.train[0].dtype, device=args.device)
     load_checkpoint(args.checkpoint, model, restore_rng=False)
     data = _to(data, args.device)
     split = data.test if args.split == "test" else data.train
@@ -241,13 +292,11 @@ def _matrix_text(matrix: torch.Tensor, names: tuple[str, ...]) -> str:
 
 def summary_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Print a network's layers, output shapes and parameter counts."""
-    stored = None
-    if args.checkpoint is not None:
-        stored = read_checkpoint(args.checkpoint).metadata.get("settings")
+    stored = stored_run(args.checkpoint)[1] if args.checkpoint is not None else None
     try:
-        settings = resolve(args, stored if isinstance(stored, dict) else None, args.preset)
+        settings = resolve(args, stored, args.preset)
         spec = _spec(settings)
     except ValueError as error:
         parser.error(str(error))
-    print(summary(spec.build(0), (spec.layers[0],)))
+    print(summary(_build(parser, spec, 0), (spec.layers[0],)))
     return 0

@@ -1,38 +1,42 @@
 """The command line's options: argparse types that check values, and the option groups."""
 
 import argparse
-import math
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from minitorch_nn.cli.outputs import output_path
+from minitorch_nn.cli.settings import RULES
 from minitorch_nn.spec import ACTIVATIONS, parse_layers
 
-__all__ = ["add_data_options", "add_network_options", "add_train_options", "device", "existing_folder"]
+__all__ = [
+    "add_data_options",
+    "add_network_options",
+    "add_train_options",
+    "device",
+    "existing_folder",
+    "rule",
+]
 
 
-def _number(least: float, below: float = math.inf) -> "argparse._ActionType":
-    def parse(text: str) -> float:
+def rule(key: str, parse: Callable[[str], object]) -> "argparse._ActionType":
+    """An argparse type: ``parse`` the text, then check it with the setting's rule (``RULES[key]``)."""
+    check = RULES[key]
+
+    def convert(text: str) -> object:
         try:
-            value = float(text)
+            value = parse(text)
         except ValueError:
-            value = math.nan
-        if not (least <= value < below) or not math.isfinite(value):
-            upper = "" if below == math.inf else f" and < {below:g}"
-            raise argparse.ArgumentTypeError(f"expected a finite number >= {least:g}{upper}, got {text!r}")
-        return value
+            value = text  # not a number at all: the rule refuses it with its own words
+        try:
+            return check(value)
+        except ValueError as error:
+            # The rule's message ends with the parsed value; the user typed the text.
+            what = str(error).rsplit(", got ", 1)[0] if ", got " in str(error) else str(error)
+            raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
 
-    return parse
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return convert
 
 
 def _layers(text: str) -> list[int]:
@@ -69,16 +73,25 @@ def existing_folder(text: str) -> Path:
     return path
 
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
+def add_data_options(parser: argparse.ArgumentParser, *, stored: bool = False) -> None:
+    """The data options; ``stored`` for a command that reads a checkpoint, whose settings are the defaults."""
     group = parser.add_argument_group("data")
+    default = "the checkpoint's" if stored else "mnist"
     group.add_argument(
-        "--dataset", choices=("mnist", "fashion-mnist", "disk"), help="the data set (default: mnist)"
+        "--dataset", choices=("mnist", "fashion-mnist", "disk"), help=f"the data set (default: {default})"
     )
     group.add_argument(
-        "--data-dir", type=existing_folder, help="folder with the data set's .gz files (default: see README)"
+        "--data-dir",
+        type=existing_folder,
+        help="folder with the data set's four .gz files (default: $MINITORCH_NN_DATA_DIR/<dataset>, "
+        "else, for mnist without --full, the 1000/1000 split shipped with the package)",
     )
     group.add_argument(
-        "--full", action="store_const", const=True, help="all 60000/10000 images, not the first 1000/1000"
+        "--full",
+        action="store_const",
+        const=True,
+        help="all 60000/10000 images, not the first 1000/1000"
+        + (" (default: the checkpoint's)" if stored else ""),
     )
     group.add_argument(
         "--device", type=device, default=torch.device("cpu"), help="cpu, cuda or cuda:N (default: cpu)"
@@ -92,7 +105,9 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden activation (default: relu)")
     group.add_argument("--output-activation", choices=sorted(ACTIVATIONS), help="after the last layer")
-    group.add_argument("--dropout", type=_number(0, 1), metavar="P", help="dropout after each hidden layer")
+    group.add_argument(
+        "--dropout", type=rule("dropout", float), metavar="P", help="dropout after each hidden layer"
+    )
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -102,34 +117,56 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "--reduction", choices=("mean", "sum"), help="how the loss sums a batch (default: mean)"
     )
     group.add_argument("--optimizer", choices=("sgd", "adam"), help="the optimizer (default: sgd)")
-    group.add_argument("--lr", type=_number(0), help="learning rate (default: 0.1 for sgd, 0.001 for adam)")
-    group.add_argument("--momentum", type=_number(0, 1), help="SGD momentum (default: 0)")
-    group.add_argument("--weight-decay", type=_number(0), help="L2 penalty (default: 0)")
+    group.add_argument(
+        "--lr", type=rule("lr", float), help="learning rate (default: 0.1 for sgd, 0.001 for adam)"
+    )
+    group.add_argument("--momentum", type=rule("momentum", float), help="SGD momentum (default: 0)")
+    group.add_argument("--weight-decay", type=rule("weight_decay", float), help="L2 penalty (default: 0)")
     group.add_argument(
         "--scheduler",
         choices=("none", "step", "cosine"),
         help="lr schedule, stepped per epoch: step (x gamma every step-size epochs) or cosine to 0 "
         "over --t-max epochs (default: none)",
     )
-    group.add_argument("--step-size", type=_count, help="epochs between decays of --scheduler step (10)")
-    group.add_argument("--gamma", type=_number(0, 1), help="decay factor of --scheduler step (0.1)")
-    group.add_argument("--t-max", type=_count, help="epochs of --scheduler cosine's half period (--epochs)")
-    group.add_argument("--epochs", type=_count, help="total epochs, resumed ones included (default: 10)")
-    group.add_argument("--batch-size", type=_count, help="samples per step, 0 for full batch (default: 64)")
     group.add_argument(
-        "--seed", type=_count, help="seed of the weights, the data order and dropout (default: 0)"
+        "--step-size", type=rule("step_size", int), help="epochs between decays of --scheduler step (10)"
+    )
+    group.add_argument("--gamma", type=rule("gamma", float), help="decay factor of --scheduler step (0.1)")
+    group.add_argument(
+        "--t-max", type=rule("t_max", int), help="epochs of --scheduler cosine's half period (--epochs)"
+    )
+    group.add_argument(
+        "--epochs", type=rule("epochs", int), help="total epochs, resumed ones included (default: 10)"
+    )
+    group.add_argument(
+        "--batch-size", type=rule("batch_size", int), help="samples per step, 0 for full batch (default: 64)"
+    )
+    group.add_argument(
+        "--seed", type=rule("seed", int), help="seed of the weights, the data order and dropout (default: 0)"
     )
     group.add_argument("--log-format", choices=("epoch", "notebook", "none"), help="one line per epoch")
-    outputs = parser.add_argument_group("outputs")
-    outputs.add_argument("--plot", type=Path, metavar="PNG", help="write the learning curves to this PNG")
-    outputs.add_argument("--metrics", type=Path, metavar="JSONL", help="write one JSON line per epoch here")
+    outputs = parser.add_argument_group("outputs (checked before training starts)")
     outputs.add_argument(
-        "--checkpoint", type=Path, metavar="FILE", help="save a safetensors checkpoint here after each epoch"
+        "--plot", type=output_path, metavar="PNG", help="write the learning curves to this PNG"
+    )
+    outputs.add_argument(
+        "--metrics", type=output_path, metavar="JSONL", help="write one JSON line per epoch here"
+    )
+    outputs.add_argument(
+        "--checkpoint",
+        type=output_path,
+        metavar="FILE",
+        help="save a safetensors checkpoint here after each epoch; locked while the run lasts",
     )
     outputs.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
     outputs.add_argument(
         "--auto-resume",
         action="store_true",
         help="continue from --checkpoint if it exists, else start (for jobs that torchrun may restart)",
+    )
+    outputs.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run even if --checkpoint or --metrics exists, replacing them",
     )
     outputs.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")

@@ -6,9 +6,15 @@ the checkpoint's stored settings; ``--preset``; the defaults below. So
 """
 
 import argparse
+import math
+from collections.abc import Callable
 from typing import Literal, TypedDict, cast
 
-__all__ = ["DEFAULTS", "PRESETS", "SETTINGS", "Settings", "resolve"]
+import torch
+
+from minitorch_nn.spec import ACTIVATIONS
+
+__all__ = ["DEFAULTS", "PRESETS", "RULES", "SETTINGS", "Settings", "check_stored", "resolve"]
 
 
 class Settings(TypedDict):
@@ -92,31 +98,116 @@ PRESETS: dict[str, dict[str, object]] = {
 }
 
 
-_KINDS: dict[str, tuple[type, ...]] = {
-    "full": (bool,),
-    "layers": (list,),
-    "dropout": (float, int),
-    "momentum": (float, int),
-    "weight_decay": (float, int),
-    "step_size": (int,),
-    "gamma": (float, int),
-    "t_max": (int,),
-    "epochs": (int,),
-    "batch_size": (int,),
-    "seed": (int,),
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+SEED_LIMIT = 2**63  # the spec seeds each Dropout with seed + 1 + index, and torch takes < 2**64
+
+Check = Callable[[object], object]
+"""A rule for one setting: returns the value, or raises ``ValueError("expected ..., got ...")``."""
+
+
+def _expected(what: str, value: object) -> ValueError:
+    return ValueError(f"expected {what}, got {value!r}")
+
+
+def number(least: float, below: float = math.inf, *, above: bool = False) -> Check:
+    """A finite number ``>= least`` (``> least`` with ``above``), ``< below``, within float32's range."""
+    bound = f"> {least:g}" if above else f">= {least:g}"
+    upper = f" and < {below:g}" if below != math.inf else f" and <= {FLOAT32_MAX:.4g} (the float32 range)"
+
+    def check(value: object) -> object:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not (value > least if above else value >= least) or not value < below:  # type: ignore[operator]  # a number here
+            raise _expected(f"a finite number {bound}{upper}", value)
+        if below == math.inf and value > FLOAT32_MAX:  # type: ignore[operator]  # a number here
+            raise _expected(f"a finite number {bound}{upper}", value)
+        return value
+
+    return check
+
+
+def count(least: int, below: int | None = None) -> Check:
+    """An integer ``>= least`` (and ``< below``)."""
+    upper = "" if below is None else " and < 2^63" if below == SEED_LIMIT else f" and < {below}"
+
+    def check(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise _expected(f"an integer >= {least}{upper}", value)
+        if below is not None and value >= below:
+            raise _expected(f"an integer >= {least}{upper}", value)
+        return value
+
+    return check
+
+
+def choice(*values: object) -> Check:
+    def check(value: object) -> object:
+        if value not in values or isinstance(value, bool) != isinstance(values[0], bool):
+            raise _expected(f"one of {', '.join(map(repr, values))}", value)
+        return value
+
+    return check
+
+
+def optional(rule: Check) -> Check:
+    return lambda value: None if value is None else rule(value)
+
+
+def _text(value: object) -> object:
+    if not isinstance(value, str):
+        raise _expected("a string", value)
+    return value
+
+
+def _layers(value: object) -> object:
+    if (
+        not isinstance(value, list)
+        or len(value) < 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+    ):
+        raise _expected("two or more sizes >= 1, such as [784, 256, 10]", value)
+    return value
+
+
+RULES: dict[str, Check] = {
+    "dataset": choice("mnist", "fashion-mnist", "disk"),
+    "data_dir": optional(_text),
+    "full": choice(False, True),
+    "layers": optional(_layers),
+    "activation": choice(*sorted(ACTIVATIONS)),
+    "output_activation": optional(choice(*sorted(ACTIVATIONS))),
+    "dropout": number(0, 1),
+    "init_std": optional(number(0, above=True)),
+    "loss": choice("cross-entropy", "mse"),
+    "reduction": choice("mean", "sum"),
+    "optimizer": choice("sgd", "adam"),
+    "lr": optional(number(0)),
+    "lr_per_sample": optional(number(0)),
+    "momentum": number(0, 1),
+    "weight_decay": number(0),
+    "scheduler": choice("none", "step", "cosine"),
+    "step_size": count(1),
+    "gamma": number(0, 1, above=True),
+    "t_max": optional(count(1)),
+    "epochs": count(0),
+    "batch_size": count(0),
+    "seed": count(0, SEED_LIMIT),
+    "input_scale": optional(number(0, above=True)),
+    "log_format": choice("epoch", "notebook", "none"),
 }
+"""The rules every setting obeys, on the command line and when read back from a checkpoint."""
+
+assert RULES.keys() == DEFAULTS.keys()
 
 
-def _check_stored(stored: dict[str, object]) -> None:
-    """Raise ``ValueError`` if settings read from a checkpoint have the wrong kinds of values."""
+def check_stored(stored: dict[str, object]) -> None:
+    """Raise ``ValueError`` naming the first setting read from a checkpoint that breaks its rule."""
     for key, value in stored.items():
-        kinds = _KINDS.get(key, (str, float, int, type(None)))
-        if (
-            key not in DEFAULTS
-            or not isinstance(value, kinds)
-            or isinstance(value, bool) != (kinds == (bool,))
-        ):
-            raise ValueError(f"the checkpoint's settings are damaged: {key}={value!r}")
+        if key not in RULES:
+            raise ValueError(f"unknown stored setting {key!r}")
+        try:
+            RULES[key](value)
+        except ValueError as error:
+            raise ValueError(f"stored setting {key}: {error}") from None
 
 
 def resolve(
@@ -125,15 +216,16 @@ def resolve(
     """Each setting from the command line, else the checkpoint, else the preset, else the default.
 
     Raises:
-        ValueError: if ``stored`` has unknown keys or values of the wrong kind, or, when
-            ``resuming``, an option other than ``--epochs`` and ``--data-dir`` changes a stored setting.
+        ValueError: when ``resuming``, if an option other than ``--epochs`` and ``--data-dir`` changes
+            a stored setting; if ``--step-size``, ``--gamma`` or ``--t-max`` is given without the
+            ``--scheduler`` it applies to; if ``--scheduler cosine`` has no period (``--t-max``, or
+            ``--epochs`` >= 1).
     """
     settings = dict(DEFAULTS)
     if preset is not None:
         settings.update(PRESETS[preset])
     if stored is not None:
-        _check_stored(stored)
-        settings.update(stored)
+        settings.update(stored)  # checked by check_stored when it was read
     given = {k: getattr(args, k) for k in SETTINGS if getattr(args, k, None) is not None}
     if given.get("data_dir") is not None:
         given["data_dir"] = str(given["data_dir"])
@@ -148,8 +240,16 @@ def resolve(
     if "lr" in given:
         settings["lr_per_sample"] = None
     settings.update(given)
-    if settings["t_max"] is None:
+    for key, scheduler in (("step_size", "step"), ("gamma", "step"), ("t_max", "cosine")):
+        if key in given and settings["scheduler"] != scheduler:
+            raise ValueError(
+                f"--{key.replace('_', '-')} applies to --scheduler {scheduler}, "
+                f"got --scheduler {settings['scheduler']}"
+            )
+    if settings["t_max"] is None and settings["epochs"] >= 1:  # type: ignore[operator]  # an int
         settings["t_max"] = settings["epochs"]
+    if settings["scheduler"] == "cosine" and settings["t_max"] is None:
+        raise ValueError("--scheduler cosine needs --t-max N, or --epochs N >= 1 as its default")
     if settings["layers"] is None:
         settings["layers"] = [2, 25, 25, 25, 2] if settings["dataset"] == "disk" else [784, 256, 128, 10]
     if settings["lr"] is None and settings["lr_per_sample"] is None:

@@ -1,14 +1,16 @@
 """What ``fit`` checks before it starts, and where its metrics go."""
 
+import json
 import os
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TextIO
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.checkpoint.io import PathLike
+from minitorch_nn.checkpoint.io import PathLike, atomic_write
 from minitorch_nn.history import History
 
-__all__ = ["check_count", "check_data", "open_metrics"]
+__all__ = ["check_continues", "check_count", "check_data", "open_metrics"]
 
 
 def check_data(owner: str, name: str, data: object) -> tuple[Tensor, Tensor]:
@@ -36,11 +38,36 @@ def check_count(owner: str, name: str, value: object, least: int) -> int:
 
 
 def open_metrics(stack: ExitStack, metrics: PathLike | TextIO | None, history: History) -> TextIO | None:
-    """The metrics stream, starting with the records a resumed run already has."""
+    """The metrics stream, holding one line for each record ``history`` already has.
+
+    A fresh run (an empty ``history``) starts the file anew. A resumed run
+    keeps the file's lines and appends to them: lines that the checkpoint's
+    history does not hold yet (an epoch that ended after the last checkpoint
+    was written) are dropped, missing ones are written from the history, and
+    a file whose lines disagree with the history (another run's) is refused.
+    """
     if metrics is None:
         return None
-    if isinstance(metrics, str | os.PathLike):
-        metrics = stack.enter_context(open(metrics, "w"))  # noqa: SIM115  # closed by the stack
-    for record in history:
-        metrics.write(record.to_json() + "\n")
-    return metrics
+    if not isinstance(metrics, str | os.PathLike):
+        for record in history:
+            metrics.write(record.to_json() + "\n")
+        return metrics
+    if len(history) and os.path.lexists(metrics):
+        check_continues(metrics, history)
+    atomic_write(metrics, "".join(record.to_json() + "\n" for record in history).encode())
+    return stack.enter_context(open(metrics, "a"))  # closed by the stack
+
+
+def check_continues(path: PathLike, history: History) -> None:
+    """Raise ``ValueError`` unless the metrics file at ``path`` agrees with ``history`` line by line."""
+    try:
+        lines = Path(path).read_text().splitlines()
+        kept = [json.loads(line) for line in lines[: len(history)]]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"fit: cannot continue the metrics file {path}: {error}") from None
+    for index, (line, record) in enumerate(zip(kept, history, strict=False)):
+        if line != json.loads(record.to_json()):
+            raise ValueError(
+                f"fit: the metrics file {path} does not continue the checkpoint's history: line {index + 1} "
+                f"is {lines[index][:80]!r}, expected {record.to_json()[:80]!r}; give another metrics file"
+            )

@@ -10,7 +10,7 @@ from typing import TextIO
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.checkpoint import load_checkpoint, save_checkpoint
+from minitorch_nn.checkpoint import CheckpointLock, load_checkpoint, save_checkpoint
 from minitorch_nn.checkpoint.io import PathLike
 from minitorch_nn.data.batches import TensorLoader
 from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
@@ -143,8 +143,11 @@ def fit(
         generator: draws the order; saved in checkpoints. Default: one seeded from torch's global RNG.
         eval_batch_size: samples per evaluation forward pass, 0 for all. Default: ``batch_size``.
         progress: show tqdm bars; ``None`` shows them only when stderr is a terminal. Default: ``None``.
-        metrics: a path (or open text file) receiving one JSON line per epoch. Default: none.
-        checkpoint: a path saved after every epoch. Default: none.
+        metrics: a path (or open text file) receiving one JSON line per epoch; a fresh run replaces the
+            file, a resumed one keeps its lines and appends (refusing a file whose lines disagree with
+            the checkpoint's history). Default: none.
+        checkpoint: a path saved after every epoch, locked against other runs (``CheckpointLock``)
+            while ``fit`` runs. Default: none.
         resume: first load ``checkpoint`` (model, optimizer, scheduler, RNG states, history)
             and continue from its epoch; the result is bit-identical to an uninterrupted run.
         metadata: JSON-serialisable extras stored in the checkpoint (e.g. the network spec).
@@ -155,7 +158,9 @@ def fit(
 
     Raises:
         NonFiniteError: on a NaN or Inf loss or gradient.
-        ValueError: on an empty data set, a bad count, non-finite inputs, or ``resume`` beyond ``epochs``.
+        ValueError: on an empty data set, a bad count, non-finite inputs, ``resume`` beyond ``epochs``,
+            or a metrics file that does not continue the resumed history.
+        CheckpointError: if the checkpoint is broken, does not fit, or is locked by another run.
 
     Example:
         >>> import minitorch_nn as mn
@@ -178,28 +183,20 @@ def fit(
     )
     if generator is None:
         generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))
-    history = History()
-    if resume:
-        if checkpoint is None:
-            raise ValueError("fit: resume=True needs checkpoint=<the file to resume from>")
-        if not Path(checkpoint).exists():
-            raise FileNotFoundError(f"fit: resume=True, but there is no checkpoint at {checkpoint}")
-        history = load_checkpoint(
-            checkpoint, model, optimizer=optimizer, scheduler=scheduler, generator=generator
-        ).history
-        if len(history) > epochs:
-            raise ValueError(
-                f"fit: the checkpoint has {len(history)} epochs already, more than epochs={epochs}"
-            )
-    parallel = Parallel(optimizer.params) if is_distributed() else None
-    batches: Batches
-    if parallel is not None:
-        broadcast_module(model)
-        batches = parallel.batches(train_data, batch_size, shuffle, generator.initial_seed())
-    else:
-        batches = _batches(train_data, batch_size, shuffle, generator)
     main = is_main_process()
     with ExitStack() as stack:
+        if checkpoint is not None and main:
+            stack.enter_context(CheckpointLock(checkpoint))  # held until the last epoch is saved
+        history = (
+            _resumed(checkpoint, model, optimizer, scheduler, generator, epochs) if resume else History()
+        )
+        parallel = Parallel(optimizer.params) if is_distributed() else None
+        batches: Batches
+        if parallel is not None:
+            broadcast_module(model)
+            batches = parallel.batches(train_data, batch_size, shuffle, generator.initial_seed())
+        else:
+            batches = _batches(train_data, batch_size, shuffle, generator)
         log = open_metrics(stack, metrics, history) if main else None
         bars = stack.enter_context(Progress(progress if main else False, len(history), epochs))
         for epoch in range(len(history) + 1, epochs + 1):
@@ -228,6 +225,23 @@ def fit(
             if on_epoch_end is not None and main:
                 on_epoch_end(record)
     return history
+
+
+def _resumed(
+    checkpoint: PathLike | None, model: Module, optimizer: OptimizerBase, scheduler: Scheduler | None,
+    generator: torch.Generator, epochs: int,
+) -> History:  # fmt: skip
+    """Load ``checkpoint`` into the model, optimizer, scheduler and generator; return its history."""
+    if checkpoint is None:
+        raise ValueError("fit: resume=True needs checkpoint=<the file to resume from>")
+    if not Path(checkpoint).exists():
+        raise FileNotFoundError(f"fit: resume=True, but there is no checkpoint at {checkpoint}")
+    saved = load_checkpoint(checkpoint, model, optimizer=optimizer, scheduler=scheduler, generator=generator)
+    if len(saved.history) > epochs:
+        raise ValueError(
+            f"fit: the checkpoint has {len(saved.history)} epochs already, more than epochs={epochs}"
+        )
+    return saved.history
 
 
 def _evaluate(

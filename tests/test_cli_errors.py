@@ -1,0 +1,315 @@
+"""Runs that fail, beside the usage-error table of ``test_bad_inputs.py``: one line, the documented status.
+
+Each case here is a run that cannot go on (a corrupted, truncated, locked or
+edited checkpoint, a full disk, a read-only folder, Ctrl-C, a closed pipe):
+it must print one line naming what was wrong, exit with the status the docs
+give (1 for a failed run, 130 for Ctrl-C, 141 for a closed pipe), and leave
+every file that existed before as it was.
+"""
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import minitorch_nn.checkpoint.io as checkpoint_io
+from minitorch_nn.checkpoint import read_checkpoint, save_checkpoint
+from minitorch_nn.cli import main
+from minitorch_nn.cli.commands import stored_run
+from minitorch_nn.spec import NetworkSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+DISK = ["train", "--dataset", "disk", "--layers", "2,8,2", "--batch-size", "100", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def no_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MINITORCH_NN_DATA_DIR", raising=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of 3 epochs on the disk set, written by the command line."""
+    path = tmp_path_factory.mktemp("trained") / "run.safetensors"
+    assert main([*DISK, "--epochs", "3", "--checkpoint", str(path)]) == 0
+    return path
+
+
+def _copy(trained: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "run.safetensors"
+    shutil.copyfile(trained, path)
+    return path
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# --- Broken or edited checkpoints: status 1, the file untouched ----------------------------------------
+
+
+def _flip_tensor_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x10  # the last tensor's data, after the header
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _stored_setting(key: str, value: object) -> Callable[[Path], None]:
+    """Write the checkpoint again with one stored setting edited (and valid digests: a deliberate edit)."""
+
+    def edit(path: Path) -> None:
+        saved = read_checkpoint(path)
+        settings = dict(saved.metadata["settings"])  # type: ignore[call-overload]  # a dict, checked below
+        settings[key] = value
+        spec = NetworkSpec.from_dict(saved.metadata["spec"])  # type: ignore[arg-type]  # the stored dict
+        model = spec.build(0)
+        model.load_state_dict(saved.model)
+        save_checkpoint(path, model, epoch=saved.epoch, metadata={**saved.metadata, "settings": settings})
+
+    return edit
+
+
+RUN_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("flipped-tensor-byte", _flip_tensor_byte, "is corrupted"),
+    ("truncated", _truncate, "truncated"),
+    ("unknown-loss", _stored_setting("loss", "hinge"), "stored setting loss: expected one of"),
+    (
+        "unknown-optimizer",
+        _stored_setting("optimizer", "rmsprop"),
+        "stored setting optimizer: expected one of",
+    ),
+    (
+        "unknown-scheduler",
+        _stored_setting("scheduler", "plateau"),
+        "stored setting scheduler: expected one of",
+    ),
+    ("negative-lr", _stored_setting("lr", -0.1), "stored setting lr: expected a finite number >= 0"),
+    (
+        "string-batch-size",
+        _stored_setting("batch_size", "64"),
+        "stored setting batch_size: expected an integer",
+    ),
+    ("step-size-0", _stored_setting("step_size", 0), "stored setting step_size: expected an integer >= 1"),
+    ("unknown-setting", _stored_setting("colour", "blue"), "unknown stored setting 'colour'"),
+]
+
+
+@pytest.mark.parametrize(("damage", "message"), [c[1:] for c in RUN_CASES], ids=[c[0] for c in RUN_CASES])
+@pytest.mark.parametrize("command", ["resume", "auto-resume", "evaluate", "summary"])
+def test_a_broken_or_edited_checkpoint_fails_in_one_line(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    damage: Callable[[Path], None], message: str, command: str,
+) -> None:  # fmt: skip
+    path = _copy(trained, tmp_path)
+    damage(path)
+    before = path.read_bytes()
+    argv = {
+        "resume": ["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"],
+        "auto-resume": [*DISK, "--checkpoint", str(path), "--auto-resume", "--epochs", "5"],
+        "evaluate": ["evaluate", str(path)],
+        "summary": ["summary", "--checkpoint", str(path)],
+    }[command]
+    capsys.readouterr()
+    assert main(argv) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith(f"minitorch-nn {argv[0]}: error: ")
+    assert message in line
+    assert path.read_bytes() == before
+
+
+def test_the_stored_setting_checks_accept_what_train_wrote(trained: Path) -> None:
+    """The control of the table above: the unedited checkpoint passes the same checks."""
+    saved, settings, spec = stored_run(trained)
+    assert saved.epoch == 3 and settings["layers"] == [2, 8, 2] and spec.layers == (2, 8, 2)
+
+
+# --- Resuming ----------------------------------------------------------------------------------------
+
+
+def test_resume_with_fewer_epochs_than_held_names_the_count(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _copy(trained, tmp_path)
+    with pytest.raises(SystemExit) as excinfo:
+        main(["train", "--checkpoint", str(path), "--resume", "--epochs", "2"])
+    assert excinfo.value.code == 2
+    line = _one_line_error(capsys)
+    assert f"--epochs 2: {path} already holds 3 epochs; pass --epochs 3 or more to continue it" in line
+
+
+def test_a_resumed_run_appends_to_its_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, metrics = tmp_path / "run.safetensors", tmp_path / "metrics.jsonl"
+    assert main([*DISK, "--epochs", "2", "--checkpoint", str(path), "--metrics", str(metrics)]) == 0
+    first = metrics.read_text().splitlines()
+    assert (
+        main(["train", "--checkpoint", str(path), "--resume", "--epochs", "4", "--metrics", str(metrics)])
+        == 0
+    )
+    lines = metrics.read_text().splitlines()
+    assert lines[:2] == first
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+
+
+def test_a_resumed_run_drops_metrics_lines_the_checkpoint_does_not_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run killed after writing an epoch's metrics line but before its checkpoint: no line twice."""
+    path, metrics = tmp_path / "run.safetensors", tmp_path / "metrics.jsonl"
+    assert main([*DISK, "--epochs", "2", "--checkpoint", str(path), "--metrics", str(metrics)]) == 0
+    with metrics.open("a") as file:
+        file.write(json.dumps({"epoch": 3, "train_loss": 9.0}) + "\n")
+    assert (
+        main(["train", "--checkpoint", str(path), "--resume", "--epochs", "3", "--metrics", str(metrics)])
+        == 0
+    )
+    lines = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3]
+    assert lines[2]["train_loss"] != 9.0
+
+
+def test_a_resumed_run_refuses_another_runs_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, metrics = tmp_path / "run.safetensors", tmp_path / "metrics.jsonl"
+    assert main([*DISK, "--epochs", "2", "--checkpoint", str(path)]) == 0
+    metrics.write_text(json.dumps({"epoch": 1, "train_loss": 123.0}) + "\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as excinfo:
+        main(["train", "--checkpoint", str(path), "--resume", "--epochs", "3", "--metrics", str(metrics)])
+    assert excinfo.value.code == 2
+    assert "does not continue the checkpoint's history: line 1" in _one_line_error(capsys)
+    assert json.loads(metrics.read_text()) == {"epoch": 1, "train_loss": 123.0}
+
+
+def test_overwrite_replaces_an_existing_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, metrics = tmp_path / "run.safetensors", tmp_path / "metrics.jsonl"
+    assert main([*DISK, "--epochs", "2", "--checkpoint", str(path), "--metrics", str(metrics)]) == 0
+    argv = [*DISK, "--epochs", "1", "--checkpoint", str(path), "--metrics", str(metrics), "--overwrite"]
+    assert main(argv) == 0
+    assert read_checkpoint(path).epoch == 1
+    assert len(metrics.read_text().splitlines()) == 1
+
+
+# --- Writes that fail ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+    ids=["full-disk", "read-only"],
+)
+def test_a_failed_write_keeps_the_previous_checkpoint(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    code: int, reason: str,
+) -> None:  # fmt: skip
+    """As root, permissions cannot make a folder read-only here, so the OS's refusal is simulated."""
+    path = _copy(trained, tmp_path)
+    before = path.read_bytes()
+
+    def refuse(fd: int, data: bytes) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(checkpoint_io, "_write_all", refuse)
+    capsys.readouterr()
+    assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "4", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert str(path) in line and reason in line
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.safetensors"]  # no temp file, no lock file
+
+
+# --- The lock: one run per checkpoint ------------------------------------------------------------------
+
+
+def test_a_second_run_on_a_locked_checkpoint_names_the_other_process(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _copy(trained, tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from minitorch_nn.checkpoint import CheckpointLock\n"
+         f"with CheckpointLock({str(path)!r}):\n    print('locked', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        before = path.read_bytes()
+        capsys.readouterr()
+        assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"]) == 1
+        line = _one_line_error(capsys)
+        assert str(path) in line and f"process {holder.pid}" in line
+        assert path.read_bytes() == before
+    finally:
+        holder.communicate("", timeout=30)
+    assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "4", "--quiet"]) == 0
+
+
+# --- Ctrl-C and closed pipes, in real processes --------------------------------------------------------
+
+
+def _console_script() -> list[str]:
+    script = shutil.which("minitorch-nn", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the minitorch-nn console script is not installed in this environment")
+    return [script]
+
+
+@pytest.mark.parametrize("after", [0.3, 1.5], ids=["while-importing", "while-starting"])
+def test_ctrl_c_during_start_up_is_one_line_and_status_130(tmp_path: Path, after: float) -> None:
+    process = subprocess.Popen(
+        [*_console_script(), *DISK, "--epochs", "50", "--checkpoint", str(tmp_path / "run.safetensors")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "MINITORCH_NN_DATA_DIR": ""},
+    )  # fmt: skip
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+
+
+def test_a_closed_pipe_ends_quietly(trained: Path) -> None:
+    """``minitorch-nn evaluate run.safetensors | head -1``, with the reader gone before the first line."""
+    process = subprocess.Popen(
+        [*_console_script(), "evaluate", str(trained)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+        env={**os.environ, "MINITORCH_NN_DATA_DIR": ""},
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert process.returncode == 141, err
+    assert err == ""
+
+
+def test_broken_pipe_in_process_returns_141(trained: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Closed:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        def fileno(self) -> int:
+            return os.open(os.devnull, os.O_WRONLY)
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["evaluate", str(trained)]) == 141
