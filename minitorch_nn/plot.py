@@ -1,14 +1,18 @@
-"""Plots with matplotlib (the ``plot`` extra): learning curves and confusion matrices, as PNG files.
+"""Plots with matplotlib: learning curves and confusion matrices, as PNG files.
 
 matplotlib is imported only when a plot is drawn, with the non-interactive
 ``Agg`` backend, so neither the package nor a headless server needs a display.
+The PNG is written atomically (``checkpoint.atomic_write``): through a
+symlink to its target, never over a folder or a device, and never half-way.
 """
 
+import io
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from minitorch_nn._types import Tensor
+from minitorch_nn.checkpoint.io import atomic_write
 from minitorch_nn.history import History
 
 __all__ = ["plot_confusion", "plot_history"]
@@ -19,7 +23,7 @@ def _pyplot() -> Any:  # matplotlib.pyplot, imported lazily
         import matplotlib
     except ImportError as error:
         raise ImportError(
-            "plotting needs matplotlib: pip install 'minitorch_nn[plot]' (or pip install matplotlib)"
+            "plotting needs matplotlib, a dependency of minitorch_nn: pip install matplotlib"
         ) from error
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -35,6 +39,10 @@ def plot_history(history: History, path: str | os.PathLike[str], *, title: str |
         path: the PNG file to write.
         title: a title over both panels. Default: none.
 
+    Raises:
+        ValueError: if ``path`` does not end in ``.png``.
+        OutputPathError: if ``path`` is a folder, a device or another non-regular file.
+
     Example:
         >>> import tempfile, pathlib
         >>> from minitorch_nn.history import EpochRecord
@@ -44,6 +52,7 @@ def plot_history(history: History, path: str | os.PathLike[str], *, title: str |
         >>> path.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
         True
     """
+    _png("plot_history", path)
     plt = _pyplot()
     epochs = [r.epoch for r in history]
     marker = "." if len(epochs) <= 50 else None
@@ -63,8 +72,22 @@ def plot_history(history: History, path: str | os.PathLike[str], *, title: str |
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    _save(plt, figure, path)
+
+
+def _save(plt: Any, figure: Any, path: str | os.PathLike[str]) -> None:
+    """Render ``figure`` as PNG bytes, then write them atomically; the figure is closed either way."""
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=100)
+    finally:
+        plt.close(figure)
+    atomic_write(path, buffer.getvalue())
+
+
+def _png(owner: str, path: str | os.PathLike[str]) -> None:
+    if not os.fspath(path).lower().endswith(".png"):
+        raise ValueError(f"{owner}: expected a .png path, got {os.fspath(path)!r}")
 
 
 def _nan(values: Sequence[float | None]) -> list[float]:
@@ -83,6 +106,7 @@ def plot_confusion(
         >>> path.stat().st_size > 0
         True
     """
+    _png("plot_confusion", path)
     plt = _pyplot()
     count = matrix.shape[0]
     names = list(class_names) if class_names is not None else [str(i) for i in range(count)]
@@ -97,5 +121,4 @@ def plot_confusion(
     axes.set_xticklabels(names, rotation=45, ha="right")
     axes.set_yticklabels(names)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    _save(plt, figure, path)

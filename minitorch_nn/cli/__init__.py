@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -116,11 +117,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     141: standard output was closed early (``| head``), which ends the command quietly.
     """
     command = "minitorch-nn"
+
+    def one_line(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"{command}: warning: {message}", file=sys.stderr)
+
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        command = f"minitorch-nn {args.command}"
-        status: int = args.run(args.command_parser, args)
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line  # restored when the block ends
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            command = f"minitorch-nn {args.command}"
+            status: int = args.run(args.command_parser, args)
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
     except (NonFiniteError, CheckpointError) as error:
