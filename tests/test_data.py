@@ -155,23 +155,189 @@ def test_missing_full_data_without_root() -> None:
         load_data(full=True)
 
 
+def _flip_deflate_bytes(data: bytes) -> bytes:
+    """Invert 30 bytes of the deflate stream: zlib refuses it (``zlib.error``, not an ``OSError``)."""
+    return data[:30] + bytes(b ^ 0xFF for b in data[30:60]) + data[60:]
+
+
+def _flip_crc(data: bytes) -> bytes:
+    return data[:-6] + bytes([data[-6] ^ 1]) + data[-5:]
+
+
 @pytest.mark.parametrize(
-    "corrupt",
-    [lambda data: data[: len(data) // 2], lambda data: b"not a gzip file at all"],
-    ids=["truncated", "not-gzip"],
+    ("corrupt", "got"),
+    [
+        (lambda data: data[: len(data) // 2], "got EOFError: Compressed file ended before the end-of-stream"),
+        (lambda data: b"not a gzip file at all", "got BadGzipFile: Not a gzipped file (b'no')"),
+        (_flip_deflate_bytes, "got zlib.error: Error -3 while decompressing data"),
+        (_flip_crc, "got BadGzipFile: CRC check failed"),
+        (lambda data: data + b"trailing garbage", "got BadGzipFile: Not a gzipped file (b'tr')"),
+    ],
+    ids=["truncated", "not-gzip", "corrupt-deflate", "bad-crc", "trailing-garbage"],
 )
-def test_corrupt_file_is_a_clear_error(tmp_path: Path, corrupt: Callable[[bytes], bytes]) -> None:
+def test_corrupt_gz_file_is_one_value_error_naming_it(
+    tmp_path: Path, corrupt: Callable[[bytes], bytes], got: str
+) -> None:
     _write(tmp_path)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(corrupt(path.read_bytes()))
-    with pytest.raises(ValueError, match=r"load_data: could not read the mnist files in"):
+    expected = f"load_data: could not read the mnist files in {tmp_path}: {path}: "
+    expected += f"expected a complete gzip file, {got}"
+    with pytest.raises(ValueError, match=re.escape(expected)) as info:
+        load_data(tmp_path)
+    assert type(info.value) is ValueError
+
+
+def test_mismatched_counts_name_both_files(tmp_path: Path) -> None:
+    _write(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(_labels(7, 0))))
+    expected = (
+        f"load_data: expected as many labels in {tmp_path}/train-labels-idx1-ubyte.gz as images in "
+        f"{tmp_path}/train-images-idx3-ubyte.gz, got 7 labels and {N_TRAIN} images"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
         load_data(tmp_path)
 
 
-def test_mismatched_counts_are_an_error(tmp_path: Path) -> None:
+def _bad_labels(count: int) -> torch.Tensor:
+    """Labels with three outside [0, 10): 12 at index 17, 255 at 40, 10 at 41."""
+    labels = _labels(count, 0)
+    labels[17], labels[40], labels[41] = 12, 255, 10
+    return labels
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gz", "extracted"])
+def test_labels_outside_the_classes_are_refused_at_loading(tmp_path: Path, compressed: bool) -> None:
+    _write(tmp_path, compressed=compressed)
+    name = "train-labels-idx1-ubyte" + (".gz" if compressed else "")
+    data = _idx_bytes(_bad_labels(N_TRAIN))
+    (tmp_path / name).write_bytes(gzip.compress(data) if compressed else data)
+    expected = (
+        f"load_data: {tmp_path / name}: expected labels in [0, 10), got 3 outside (the first at index 17: 12)"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_data(tmp_path)
+
+
+def test_labels_outside_the_classes_beyond_the_first_1000_are_refused_too(tmp_path: Path) -> None:
     _write(tmp_path)
-    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(_labels(7, 0))))
-    with pytest.raises(ValueError, match=r"expected N images of 28x28 and N labels"):
+    labels = _labels(N_TEST, 5)
+    labels[1003] = 10
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(labels)))
+    with pytest.raises(ValueError, match=re.escape("got 1 outside (the first at index 1003: 10)")):
+        load_data(tmp_path)
+
+
+def test_downloaded_labels_outside_the_classes_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FakeMNIST:
+        def __init__(self, root: str, train: bool, download: bool) -> None:
+            self.data, self.targets = _images(12, 0), _labels(12, 0).long()
+            self.targets[3] = -1
+
+    monkeypatch.setattr(mnist_module, "_torchvision_class", lambda dataset: FakeMNIST)
+    expected = (
+        f"load_data: {tmp_path}/FakeMNIST/raw/train-labels-idx1-ubyte: expected labels in [0, 10), "
+        "got 1 outside (the first at index 3: -1)"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_data(tmp_path, download=True)
+
+
+def _constant_images(folder: Path, value: int) -> None:
+    images = torch.full((N_TRAIN, 28, 28), value, dtype=torch.uint8)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(images)))
+
+
+@pytest.mark.parametrize(("full", "which"), [(False, "the first 1000"), (True, f"all {N_TRAIN}")])
+def test_normalising_constant_images_is_refused(tmp_path: Path, full: bool, which: str) -> None:
+    _constant_images(_write(tmp_path), 7)
+    expected = (
+        f"load_data: {tmp_path}/train-images-idx3-ubyte.gz: normalize=True would divide by a zero "
+        "standard deviation: expected training images whose pixels vary, "
+        f"got {which} training images with every pixel 7"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_data(tmp_path, normalize=True, full=full)
+
+
+def test_constant_images_load_without_normalising(tmp_path: Path) -> None:
+    _constant_images(_write(tmp_path), 0)
+    assert load_data(tmp_path).train_input.abs().sum().item() == 0.0
+
+
+@pytest.mark.parametrize("name", ["train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"])
+def test_a_folder_where_a_file_is_expected(tmp_path: Path, name: str) -> None:
+    _write(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / name).mkdir()
+    with pytest.raises(
+        ValueError, match=re.escape(f"load_data: {tmp_path / name} is a folder, expected an MNIST IDX file")
+    ):
+        load_data(tmp_path)
+
+
+def test_a_broken_link_where_a_file_is_expected(tmp_path: Path) -> None:
+    _write(tmp_path)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.unlink()
+    path.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(
+        ValueError, match=re.escape(f"load_data: {path} is a broken link, expected an MNIST IDX file")
+    ):
+        load_data(tmp_path)
+
+
+def test_a_file_as_root(tmp_path: Path) -> None:
+    path = _write(tmp_path) / "train-images-idx3-ubyte.gz"
+    expected = f"load_data: expected root to be a folder holding the four IDX files, got the file {path}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_data(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("train-labels-idx1-ubyte.gz", b""),
+        ("train-labels-idx1-ubyte.gz", gzip.compress(b"")),
+        ("train-labels-idx1-ubyte", b""),
+    ],
+    ids=["empty-file", "empty-gzip-stream", "empty-extracted"],
+)
+def test_empty_files_are_named(tmp_path: Path, name: str, content: bytes) -> None:
+    _write(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / name).write_bytes(content)
+    expected = (
+        f"load_data: {tmp_path / name} is not an MNIST-format IDX label file: "
+        "expected a header of 8 bytes, got 0 bytes"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_data(tmp_path)
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gz", "extracted"])
+def test_an_unreadable_file_is_named(tmp_path: Path, compressed: bool) -> None:
+    _write(tmp_path, compressed=compressed)
+    path = tmp_path / ("train-labels-idx1-ubyte" + (".gz" if compressed else ""))
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("this user may read any file (root)")
+    with pytest.raises(ValueError, match=re.escape(f"{path}: Permission denied")):
+        load_data(tmp_path)
+
+
+def test_files_of_no_images_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path)
+    for name, tensor in (
+        ("t10k-images-idx3-ubyte", _images(0, 0)),
+        ("t10k-labels-idx1-ubyte", _labels(0, 0)),
+    ):
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(_idx_bytes(tensor)))
+    expected = f"load_data: {tmp_path}/t10k-images-idx3-ubyte.gz: "
+    expected += "expected at least one image, got an IDX file of 0 items"
+    with pytest.raises(ValueError, match=re.escape(expected)):
         load_data(tmp_path)
 
 
@@ -246,7 +412,7 @@ def test_download_checks_what_it_got(tmp_path: Path, monkeypatch: pytest.MonkeyP
             self.data, self.targets = _images(10, 0), _labels(9, 0).long()
 
     monkeypatch.setattr(mnist_module, "_torchvision_class", lambda dataset: BrokenDownload)
-    with pytest.raises(ValueError, match=r"expected N images of 28x28 and N labels"):
+    with pytest.raises(ValueError, match=r"got 9 labels and 10 images"):
         load_data(tmp_path, download=True)
 
 

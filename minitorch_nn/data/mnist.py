@@ -8,17 +8,19 @@ package, so the reference example needs no data folder at all; that file is
 read directly, without importing torchvision (which takes seconds).
 """
 
+import errno
 import gzip
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.data.idx import check_header, read_idx
+from minitorch_nn.data.idx import READ_ERRORS, check_header, check_labels, read_idx, unreadable
 from minitorch_nn.data.targets import one_hot as one_hot_rows  # load_data has a flag named one_hot
 
 __all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]
@@ -76,10 +78,36 @@ class Split(NamedTuple):
     test_target: Tensor
 
 
+def _status(path: Path) -> str:
+    """``"file"``, ``"missing"``, or what ``path`` is instead of a readable file ("a folder", ...)."""
+    try:
+        mode = path.stat().st_mode
+    except ValueError:  # a name no file system accepts (an embedded NUL byte)
+        return "missing"
+    except OSError as err:
+        if err.errno == errno.ENOENT and path.is_symlink():
+            return "a broken link"
+        if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+            return "missing"
+        return f"not examinable ({err.strerror or err})"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+
+
 def _file(folder: Path, name: str) -> Path | None:
     for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
+        if _status(candidate) == "file":
             return candidate
+    return None
+
+
+def _not_a_file(folder: Path, name: str) -> tuple[Path, str] | None:
+    """The first of ``name`` and ``name.gz`` in ``folder`` that is there but is not a file."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        status = _status(candidate)
+        if status not in ("file", "missing"):
+            return candidate, status
     return None
 
 
@@ -89,9 +117,16 @@ def _candidates(root: Path, dataset: Dataset) -> list[Path]:
 
 
 def _find_folder(root: Path, dataset: Dataset) -> Path | None:
+    """The first candidate folder holding the four files; a folder where every file is there, but
+    one of them is not a file (a folder, a broken link), raises ``ValueError`` naming it."""
     for folder in _candidates(root, dataset):
-        if all(_file(folder, name) is not None for name in FILES):
+        found = [_file(folder, name) for name in FILES]
+        if all(path is not None for path in found):
             return folder
+        wrong = [_not_a_file(folder, name) for name, path in zip(FILES, found, strict=True) if path is None]
+        there = [entry for entry in wrong if entry is not None]
+        if len(there) == len(wrong):  # every file is there, but some are not files
+            raise ValueError(f"load_data: {there[0][0]} is {there[0][1]}, expected an MNIST IDX file")
     return None
 
 
@@ -102,33 +137,43 @@ def _torchvision_class(dataset: Dataset) -> type:
     return cls
 
 
-def _read_folder(folder: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+class _Raw(NamedTuple):
+    """The four tensors as read (train images, train labels, test images, test labels), and the
+    file each one came from, for messages."""
+
+    tensors: tuple[Tensor, Tensor, Tensor, Tensor]
+    sources: tuple[Path, Path, Path, Path]
+
+
+def _read_folder(folder: Path, dataset: Dataset) -> _Raw:
     """Stage the files in torchvision's layout in a temporary folder and load them there."""
     cls = _torchvision_class(dataset)
-    images = _file(folder, FILES[0])
-    if images is not None and images.suffix == ".gz":
-        _check_not_other_dataset(images, dataset)
+    found = [_file(folder, name) for name in FILES]
+    if any(source is None for source in found):  # _find_folder checked every file
+        raise FileNotFoundError(f"load_data: the {dataset} files in {folder} disappeared while being read")
+    sources = cast(tuple[Path, Path, Path, Path], tuple(found))
+    what = f"load_data: could not read the {dataset} files in {folder}"
     with tempfile.TemporaryDirectory(prefix="minitorch_nn-") as tmp:
         raw = Path(tmp) / cls.__name__ / "raw"
         raw.mkdir(parents=True)
-        try:
-            for name in FILES:
-                source = _file(folder, name)
-                assert source is not None  # _find_folder checked every file
+        for name, source in zip(FILES, sources, strict=True):
+            try:
                 if source.suffix == ".gz":
+                    if name == FILES[0]:
+                        _check_not_other_dataset(source, dataset)
                     with gzip.open(source, "rb") as src, open(raw / name, "wb") as dst:
                         shutil.copyfileobj(src, dst)
                 else:
                     (raw / name).symlink_to(source.resolve())
-        except (AssertionError, EOFError, OSError) as err:
-            raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
-        for name in FILES:
-            check_header(raw / name, _file(folder, name) or raw / name)
+            except READ_ERRORS as err:
+                raise ValueError(f"{what}: {unreadable(source, err)}") from err
+        for name, source in zip(FILES, sources, strict=True):
+            check_header(raw / name, source)
         try:
             train, test = cls(tmp, train=True), cls(tmp, train=False)
         except (AssertionError, EOFError, OSError, RuntimeError, ValueError) as err:
-            raise ValueError(f"load_data: could not read the {dataset} files in {folder}: {err!r}") from err
-    return (*_checked(train.data, train.targets, folder), *_checked(test.data, test.targets, folder))
+            raise ValueError(f"{what}: {err!r}") from err
+    return _Raw((train.data, train.targets, test.data, test.targets), sources)
 
 
 def _check_not_other_dataset(source: Path, dataset: Dataset) -> None:
@@ -139,23 +184,39 @@ def _check_not_other_dataset(source: Path, dataset: Dataset) -> None:
         raise ValueError(f"load_data: {source} is an original {other} file, but dataset={dataset!r}")
 
 
-def _checked(images: Tensor, labels: Tensor, folder: Path) -> tuple[Tensor, Tensor]:
-    if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28) or images.shape[0] != labels.shape[0]:
-        raise ValueError(
-            f"load_data: expected N images of 28x28 and N labels in {folder}, "
-            f"got images {tuple(images.shape)} and labels {tuple(labels.shape)}"
-        )
-    return images, labels
+def _check(raw: _Raw) -> None:
+    """Shapes, counts and labels of what was read, whichever way it was read; messages name the files."""
+    tensors, sources = raw
+    for images, labels, image_file, label_file in (
+        (*tensors[:2], *sources[:2]),
+        (*tensors[2:], *sources[2:]),
+    ):
+        if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28) or images.shape[0] == 0:
+            raise ValueError(
+                f"load_data: {image_file}: expected images of shape (N, 28, 28) with N >= 1, "
+                f"got {tuple(images.shape)}"
+            )
+        if labels.dim() != 1 or labels.shape[0] != images.shape[0]:
+            raise ValueError(
+                f"load_data: expected as many labels in {label_file} as images in {image_file}, "
+                f"got {_count(labels, 'labels')} and {images.shape[0]} images"
+            )
+        check_labels(labels, label_file, _NUM_CLASSES)
 
 
-def _reduced_mnist() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _count(labels: Tensor, what: str) -> str:
+    return f"{labels.shape[0]} {what}" if labels.dim() == 1 else f"{what} of shape {tuple(labels.shape)}"
+
+
+def _reduced_mnist() -> _Raw:
     """The split shipped in the package, read directly: it is our own derived file, and importing
     torchvision would take longer than the reference job's training."""
     folder = resources.files("minitorch_nn.data") / "mnist_1000"
     with resources.as_file(folder) as path:
-        images = [read_idx(Path(path) / f"{name}.gz", 2051, (28, 28)) for name in FILES[0::2]]
-        labels = [read_idx(Path(path) / f"{name}.gz", 2049, ()) for name in FILES[1::2]]
-    return images[0], labels[0], images[1], labels[1]
+        sources = cast(tuple[Path, Path, Path, Path], tuple(Path(path) / f"{name}.gz" for name in FILES))
+        images = [read_idx(source, 2051, (28, 28)) for source in sources[0::2]]
+        labels = [read_idx(source, 2049, ()) for source in sources[1::2]]
+    return _Raw((images[0], labels[0], images[1], labels[1]), sources)
 
 
 def _missing(root: Path | None, dataset: Dataset, full: bool) -> FileNotFoundError:
@@ -171,14 +232,19 @@ def _missing(root: Path | None, dataset: Dataset, full: bool) -> FileNotFoundErr
     )
 
 
-def _download(root: Path, dataset: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _download(root: Path, dataset: Dataset) -> _Raw:
     cls = _torchvision_class(dataset)
     train, test = cls(str(root), train=True, download=True), cls(str(root), train=False, download=True)
-    return (*_checked(train.data, train.targets, root), *_checked(test.data, test.targets, root))
+    sources = cast(tuple[Path, Path, Path, Path], tuple(root / cls.__name__ / "raw" / name for name in FILES))
+    return _Raw((train.data, train.targets, test.data, test.targets), sources)
 
 
-def _raw(root: Path | None, dataset: Dataset, full: bool, download: bool) -> tuple[Tensor, ...]:
+def _raw(root: Path | None, dataset: Dataset, full: bool, download: bool) -> _Raw:
     if root is not None:
+        if _status(root) == "file":
+            raise ValueError(
+                f"load_data: expected root to be a folder holding the four IDX files, got the file {root}"
+            )
         folder = _find_folder(root, dataset)
         if folder is not None:
             return _read_folder(folder, dataset)
@@ -193,6 +259,17 @@ def _raw(root: Path | None, dataset: Dataset, full: bool, download: bool) -> tup
     if dataset == "mnist" and not full:
         return _reduced_mnist()
     raise _missing(Path(env) if env else None, dataset, full)
+
+
+def _check_not_constant(images: Tensor, source: Path, narrowed: bool) -> None:
+    """Refuse to normalise images whose standard deviation is zero: every pixel the same."""
+    low, high = int(images.min()), int(images.max())
+    if low == high:
+        which = f"the first {images.shape[0]}" if narrowed else f"all {images.shape[0]}"
+        raise ValueError(
+            f"load_data: {source}: normalize=True would divide by a zero standard deviation: "
+            f"expected training images whose pixels vary, got {which} training images with every pixel {low}"
+        )
 
 
 def load_data(
@@ -229,7 +306,9 @@ def load_data(
 
     Raises:
         FileNotFoundError: if no data is found; the message says where it looked and what to pass.
-        ValueError: if the files are truncated or not MNIST-format IDX files.
+        ValueError: if the files are truncated, not MNIST-format IDX files, hold no images, disagree
+            on the number of images, or hold labels outside [0, 10), and, with ``normalize``, if every
+            training pixel has the same value (the standard deviation is zero). The message names the file.
 
     Example:
         >>> train_input, train_target, test_input, test_target = load_data(one_hot=True, normalize=True)
@@ -241,7 +320,9 @@ def load_data(
     if dataset not in _CLASS_NAMES:
         raise ValueError(f"load_data: expected dataset 'mnist' or 'fashion-mnist', got {dataset!r}")
     path = Path(root) if root is not None else None
-    train_images, train_labels, test_images, test_labels = _raw(path, dataset, full, download)
+    raw = _raw(path, dataset, full, download)
+    _check(raw)
+    train_images, train_labels, test_images, test_labels = raw.tensors
     if not full:
         train_images, train_labels = train_images[:REDUCED_SIZE], train_labels[:REDUCED_SIZE]
         test_images, test_labels = test_images[:REDUCED_SIZE], test_labels[:REDUCED_SIZE]
@@ -249,6 +330,7 @@ def load_data(
     train_input = train_images.reshape(shape).float()
     test_input = test_images.reshape(shape).float()
     if normalize:
+        _check_not_constant(train_images, raw.sources[0], narrowed=not full)
         mean, std = train_input.mean(), train_input.std()
         train_input.sub_(mean).div_(std)
         test_input.sub_(mean).div_(std)
