@@ -1,9 +1,13 @@
-"""Checkpoints: what they hold, atomic writes (also under SIGKILL), and loads that fail without harm."""
+"""Checkpoints: what they hold, atomic writes (also under SIGKILL), output paths, the run lock, and
+loads that fail without harm."""
 
+import errno
+import fcntl
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +19,17 @@ import safetensors.torch
 import torch
 
 import minitorch_nn as mn
-from minitorch_nn.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from minitorch_nn.checkpoint import (
+    CheckpointError,
+    CheckpointLock,
+    CheckpointLockedError,
+    OutputPathError,
+    atomic_write,
+    load_checkpoint,
+    output_path_problem,
+    read_checkpoint,
+    save_checkpoint,
+)
 from minitorch_nn.history import EpochRecord, History
 
 
@@ -149,6 +163,9 @@ def test_sigkill_during_writes_never_leaves_a_broken_checkpoint(tmp_path: Path) 
         assert bool((weight == saved.epoch).all()), "a checkpoint mixing two saves"
         epochs.append(saved.epoch)
     assert epochs[-1] >= 1
+    # A kill during a write leaves its temporary file; the next save removes those of dead processes.
+    save_checkpoint(path, mn.Linear(2, 1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.safetensors", "writer.py"]
 
 
 def broken_files(path: Path) -> dict[str, bytes]:
@@ -247,3 +264,304 @@ def test_a_bad_optimizer_state_leaves_model_and_optimizer_unchanged(tmp_path: Pa
 def test_a_missing_file_is_a_file_not_found_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_checkpoint(tmp_path / "nothing.safetensors")
+
+
+# --- The atomic writer and output paths ------------------------------------------------------------
+
+
+def test_a_symlink_stays_a_link_and_its_target_is_replaced_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "run.safetensors"
+    target.write_bytes(b"old")
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(target)
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        renames.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    atomic_write(link, b"new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == b"new"
+    [(src, dst)] = renames
+    assert Path(src).parent == target.parent and dst == str(target)
+
+
+def test_a_dangling_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(tmp_path / "run.safetensors")
+    atomic_write(link, b"data")
+    assert link.is_symlink() and (tmp_path / "run.safetensors").read_bytes() == b"data"
+
+
+def _fifo(tmp_path: Path) -> Path:
+    os.mkfifo(tmp_path / "pipe")
+    return tmp_path / "pipe"
+
+
+def _socket(tmp_path: Path) -> Path:
+    path = tmp_path / "socket"
+    with socket.socket(socket.AF_UNIX) as bound:
+        bound.bind(str(path))
+    return path
+
+
+def _link_to_dev_null(tmp_path: Path) -> Path:
+    (tmp_path / "link").symlink_to("/dev/null")
+    return tmp_path / "link"
+
+
+NOT_REGULAR: list[tuple[Callable[[Path], Path], str]] = [
+    (lambda tmp: tmp, "{path} is a folder, not a regular file"),
+    (lambda tmp: Path("/dev/null"), "/dev/null is a character device, not a regular file"),
+    (lambda tmp: Path("/dev/full"), "/dev/full is a character device, not a regular file"),
+    (_fifo, "{path} is a FIFO (named pipe), not a regular file"),
+    (_socket, "{path} is a socket, not a regular file"),
+    (_link_to_dev_null, "{path} (a link to /dev/null) is a character device, not a regular file"),
+]
+NOT_REGULAR_IDS = ["folder", "dev-null", "dev-full", "fifo", "socket", "link-to-dev-null"]
+
+
+@pytest.mark.parametrize(("make", "reason"), NOT_REGULAR, ids=NOT_REGULAR_IDS)
+def test_atomic_write_refuses_what_is_not_a_regular_file_before_writing(
+    tmp_path: Path, make: Callable[[Path], Path], reason: str
+) -> None:
+    path = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    expected = f"atomic_write: {reason.format(path=path)}; nothing was written"
+    with pytest.raises(OutputPathError, match=f"^{re.escape(expected)}$"):
+        atomic_write(path, b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not Path(os.path.realpath(path)).is_file()
+
+
+@pytest.mark.parametrize(("make", "reason"), NOT_REGULAR, ids=NOT_REGULAR_IDS)
+def test_output_path_problem_names_what_is_not_a_regular_file(
+    tmp_path: Path, make: Callable[[Path], Path], reason: str
+) -> None:
+    path = make(tmp_path)
+    assert output_path_problem(path) == reason.format(path=path)
+
+
+def test_output_path_problem_accepts_new_and_existing_files_and_links(tmp_path: Path) -> None:
+    (tmp_path / "old.safetensors").write_bytes(b"old")
+    (tmp_path / "link").symlink_to(tmp_path / "new.safetensors")
+    for name in ("new.safetensors", "old.safetensors", "link"):
+        assert output_path_problem(tmp_path / name) is None
+    assert output_path_problem(str(tmp_path / "new.safetensors")) is None
+
+
+def test_output_path_problem_names_a_missing_or_wrong_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone" / "run.safetensors")
+    missing, under_a_file = tmp_path / "missing" / "run.safetensors", tmp_path / "file" / "run.safetensors"
+    dangling = tmp_path / "dangling"
+    assert output_path_problem("") == "the path is empty"
+    assert output_path_problem(missing) == f"{missing}: its folder {tmp_path / 'missing'} does not exist"
+    assert output_path_problem(under_a_file) == f"{under_a_file}: {tmp_path / 'file'} is not a folder"
+    assert output_path_problem(dangling) == (
+        f"{dangling} (a link to {tmp_path / 'gone' / 'run.safetensors'}): "
+        f"its folder {tmp_path / 'gone'} does not exist"
+    )
+
+
+def test_output_path_problem_names_a_folder_that_is_not_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    if os.geteuid() == 0:  # root may write anywhere; show what any other user would see
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != folder and real_access(p, mode))
+    path = folder / "run.safetensors"
+    assert output_path_problem(path) == f"{path}: its folder {folder} is not writable"
+
+
+def test_an_empty_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputPathError, match=r"^atomic_write: the path is empty; nothing was written$"):
+        atomic_write("", b"data")
+
+
+def test_temporary_files_are_named_per_process_and_per_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources: list[str] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        sources.append(Path(src).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    for data in (b"1", b"2"):
+        atomic_write(tmp_path / "run.safetensors", data)
+    assert all(re.fullmatch(rf"\.run\.safetensors\.{os.getpid()}\.[0-9a-f]{{8}}\.tmp", s) for s in sources)
+    assert sources[0] != sources[1]
+
+
+def test_temporaries_of_dead_processes_are_removed_after_a_write(tmp_path: Path) -> None:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = int(finished.stdout)
+    with subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    ) as alive:
+        names = {
+            "dead": f".run.safetensors.{dead}.0badcafe.tmp",
+            "alive": f".run.safetensors.{alive.pid}.0badcafe.tmp",
+            "this": f".run.safetensors.{os.getpid()}.0badcafe.tmp",
+            "other-file": f".other.safetensors.{dead}.0badcafe.tmp",
+        }
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"x" * 1000)
+        atomic_write(tmp_path / "run.safetensors", b"data")
+        assert alive.stdin is not None
+        alive.stdin.close()
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"run.safetensors", names["alive"], names["this"], names["other-file"]}
+
+
+WRITE_ERRORS = [
+    ("write", errno.ENOSPC, OSError),
+    ("fsync", errno.EIO, OSError),
+    ("replace", errno.EROFS, OSError),
+    ("open", errno.EACCES, PermissionError),
+]
+
+
+@pytest.mark.parametrize(("call", "code", "kind"), WRITE_ERRORS, ids=[w[0] for w in WRITE_ERRORS])
+def test_a_write_error_keeps_the_old_file_and_names_path_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, code: int, kind: type[OSError]
+) -> None:
+    path = tmp_path / "run.safetensors"
+    atomic_write(path, b"old")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, call, fail)
+    with pytest.raises(kind) as caught:
+        atomic_write(path, b"new" * 1000)
+    monkeypatch.undo()
+    assert str(caught.value) == f"atomic_write: {path}: cannot write: {os.strerror(code)}"
+    assert caught.value.errno == code
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.safetensors"]
+
+
+def test_a_missing_folder_is_an_os_error_naming_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "run.safetensors"
+    with pytest.raises(FileNotFoundError, match=f"^atomic_write: {re.escape(str(path))}: cannot write: "):
+        save_checkpoint(path, mn.Linear(2, 1))
+
+
+# --- The run lock ----------------------------------------------------------------------------------
+
+HOLDER = """
+import sys
+from minitorch_nn.checkpoint import CheckpointLock
+with CheckpointLock(sys.argv[1]):
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def hold_lock(path: Path) -> "subprocess.Popen[bytes]":
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stdout.readline() == b"locked\n"
+    return process
+
+
+def test_a_checkpoint_locked_by_another_process_is_refused_naming_its_pid(tmp_path: Path) -> None:
+    path = tmp_path / "run.safetensors"
+    holder = hold_lock(path)
+    try:
+        with pytest.raises(CheckpointLockedError) as caught, CheckpointLock(path):
+            pass
+        assert str(caught.value) == (
+            f"CheckpointLock: {path} is in use by another run (process {holder.pid}); "
+            "wait for it to finish or use another checkpoint path"
+        )
+        assert caught.value.pid == holder.pid and isinstance(caught.value, CheckpointError)
+    finally:
+        holder.communicate(b"\n", timeout=60)
+    with CheckpointLock(path):  # free again once the holder has finished
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
+    path = tmp_path / "run.safetensors"
+    holder = hold_lock(path)
+    holder.kill()
+    holder.communicate(timeout=60)
+    assert (tmp_path / "run.safetensors.lock").read_text() == f"{holder.pid}\n"
+    with CheckpointLock(path) as lock:
+        assert lock.lock_path.read_text() == f"{os.getpid()}\n"
+    assert not lock.lock_path.exists()
+
+
+def test_the_lock_is_reentrant_within_a_process_and_removed_after_the_outermost(tmp_path: Path) -> None:
+    path = tmp_path / "run.safetensors"
+    lock_file = tmp_path / "run.safetensors.lock"
+    with CheckpointLock(path):
+        with CheckpointLock(str(path)), CheckpointLock(tmp_path / "." / "run.safetensors"):
+            assert lock_file.read_text() == f"{os.getpid()}\n"
+        assert lock_file.exists()  # still held by the outer block
+        other = os.open(lock_file, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    assert not lock_file.exists()
+
+
+def test_the_lock_of_a_symlink_lies_beside_its_target(tmp_path: Path) -> None:
+    (tmp_path / "runs").mkdir()
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(tmp_path / "runs" / "run.safetensors")
+    with CheckpointLock(link) as lock, CheckpointLock(tmp_path / "runs" / "run.safetensors"):
+        assert lock.lock_path == tmp_path / "runs" / "run.safetensors.lock"
+        assert lock.lock_path.exists()
+
+
+def test_a_lock_file_removed_while_waiting_is_locked_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous holder unlinks the file between this process's open and flock: locking the
+    unlinked file would let a third process lock a new one, so the lock is taken again."""
+    path = tmp_path / "run.safetensors"
+    lock_file = tmp_path / "run.safetensors.lock"
+    real_flock = fcntl.flock
+    calls: list[int] = []
+
+    def flock(fd: int, operation: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            os.unlink(lock_file)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    with CheckpointLock(path):
+        assert len(calls) == 2
+        monkeypatch.undo()
+        other = os.open(lock_file, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    assert not lock_file.exists()
+
+
+def test_releasing_a_lock_that_is_not_held_is_an_error(tmp_path: Path) -> None:
+    lock = CheckpointLock(tmp_path / "run.safetensors")
+    with pytest.raises(RuntimeError, match="released, but not held"):
+        lock.__exit__(None, None, None)
