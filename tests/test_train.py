@@ -62,15 +62,47 @@ def test_fit_figures_match_a_hand_written_loop() -> None:
 
 
 def test_full_batch_uses_the_data_in_order_and_one_step_per_epoch() -> None:
-    train = blobs(20, 3)
-    model = network()
-    first = model[0]
-    assert isinstance(first, mn.Linear)
-    before = first.weight.value.clone()
+    """Row i of the loss weighs i + 1, so a full batch in any other order (fit shuffles by default)
+    gives other losses and other steps than the hand-written loop over the data in order, whose
+    loss gradient torch.autograd computes."""
+
+    class RowWeighted(mn.Loss):
+        """sum_i (i + 1) * ||input_i - target_i||^2 / N."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._grad: torch.Tensor | None = None
+
+        @override
+        def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            weights = torch.arange(1, len(input) + 1, dtype=input.dtype).unsqueeze(1)
+            self._grad = 2 * weights * (input - target) / len(input)
+            return (weights * (input - target) ** 2).sum() / len(input)
+
+        @override
+        def backward(self) -> torch.Tensor:
+            return self._cached(self._grad)
+
+    x, labels = blobs(20, 3)
+    target = torch.nn.functional.one_hot(labels, 3).to(x.dtype)
+    model, reference = network(), network()
     optimizer = mn.SGD(model.parameters(), lr=0.1)
-    history = fit(model, mn.CrossEntropyLoss(), optimizer, train, epochs=2, batch_size=0, progress=False)
+    history = fit(model, RowWeighted(), optimizer, (x, target), epochs=2, batch_size=0, progress=False)
     assert optimizer.num_steps == 2 and len(history) == 2
-    assert not torch.equal(before, first.weight.value)
+
+    reference_optimizer, weights, losses = mn.SGD(reference.parameters(), lr=0.1), torch.arange(1.0, 21.0), []
+    for _ in range(2):
+        reference_optimizer.zero_grad()
+        output = reference(x).requires_grad_()
+        with torch.enable_grad():
+            loss = (weights.unsqueeze(1) * (output - target) ** 2).sum() / 20
+            (grad,) = torch.autograd.grad(loss, output)
+        reference.accumulate_grad(grad)
+        reference_optimizer.step()
+        losses.append(loss.item())
+    assert history.train_loss == pytest.approx(losses, rel=1e-12)
+    for (name, ours), theirs in zip(model.named_parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(ours.value, theirs.value, rtol=1e-12, atol=1e-12, msg=name)
 
 
 def test_scheduler_steps_once_per_epoch_and_records_the_epochs_lr() -> None:
