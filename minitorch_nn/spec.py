@@ -5,6 +5,7 @@ A checkpoint stores its network's spec, so ``minitorch-nn evaluate`` and
 """
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
@@ -18,7 +19,7 @@ from minitorch_nn.layers import Linear
 from minitorch_nn.module import Module
 from minitorch_nn.smooth_activations import GELU, SiLU, Softplus
 
-__all__ = ["ACTIVATIONS", "NetworkSpec", "parse_layers"]
+__all__ = ["ACTIVATIONS", "NetworkSpec", "available_memory", "format_bytes", "parse_layers"]
 
 ACTIVATIONS: dict[str, Callable[[], Module]] = {
     "tanh": Tanh,
@@ -54,6 +55,110 @@ def parse_layers(text: str) -> tuple[int, ...]:
     return sizes
 
 
+ADDRESSABLE_BYTES = 2**63 - 1
+"""No tensor, and no machine torch runs on, holds more bytes than a signed 64-bit size."""
+
+_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def _scientific(value: int) -> str:
+    """``value`` as ``1.2e+34``, through its logarithm: exact for any size of int, never OverflowError."""
+    log = math.log10(value)
+    exponent = math.floor(log)
+    mantissa = round(10 ** (log - exponent), 1)
+    if mantissa >= 10:
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.1f}e+{exponent}"
+
+
+def _number(value: int, digits: int = 15) -> str:
+    """An int as is, or in scientific notation past ``digits`` digits (Python prints none past 4300)."""
+    return str(value) if value < 10**digits else _scientific(value)
+
+
+def format_bytes(count: int) -> str:
+    """A byte count in binary units, one decimal: ``KiB``, ``MiB``, ... up to ``YiB``.
+
+    Args:
+        count: a number of bytes, >= 0; any size of int.
+
+    Example:
+        >>> format_bytes(512), format_bytes(2 * 1024**3 + 1024**3 // 2), format_bytes(3200000000016)
+        ('512 bytes', '2.5 GiB', '2.9 TiB')
+        >>> format_bytes(10**400)
+        '8.3e+375 YiB'
+    """
+    for power, unit in enumerate(_UNITS[1:], start=1):
+        if count < 1024 ** (power + 1) or unit == _UNITS[-1]:
+            if power == 1 and count < 1024:
+                return f"{count} bytes"
+            scaled = count // 1024**power
+            if scaled >= 10**15:
+                return f"{_scientific(scaled)} {unit}"
+            return f"{count / 1024**power:.1f} {unit}"
+    raise AssertionError("unreachable: the loop returns at the last unit")
+
+
+def available_memory(device: torch.device | str) -> int | None:
+    """Bytes that new tensors on ``device`` can take now, or ``None`` where that is not known.
+
+    The CPU: ``MemAvailable`` from ``/proc/meminfo``, else the physical memory
+    (``os.sysconf``). CUDA: the free memory ``torch.cuda.mem_get_info`` reports,
+    plus what torch's caching allocator holds but does not use. Other devices:
+    ``None``.
+
+    Args:
+        device: the device, such as ``"cpu"`` or ``"cuda:0"``.
+
+    Example:
+        >>> available_memory("cpu") > 0
+        True
+        >>> available_memory("meta") is None
+        True
+    """
+    device = torch.device(device)
+    if device.type == "cpu":
+        return _cpu_memory()
+    if device.type == "cuda":
+        try:
+            free, _ = torch.cuda.mem_get_info(device)
+            cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        except (AssertionError, RuntimeError, ValueError):  # no CUDA build, no such device, no driver
+            return None
+        return int(free) + int(cached)
+    return None
+
+
+def _cpu_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows), or names it does not know
+        return None
+    return pages * size if pages > 0 and size > 0 else None
+
+
+def _limits(target: torch.device) -> list[tuple[int, str]]:
+    """The byte counts that parameters for ``target`` must fit in, each with its words for a message."""
+    limits = [(ADDRESSABLE_BYTES, "any machine can address")]
+    cpu = available_memory("cpu")
+    if cpu is not None and target.type == "cpu":
+        limits.append((cpu, "of memory available"))
+    elif cpu is not None:
+        drawn = f"the parameters are drawn there before they move to {target}"
+        limits.append((cpu, f"of CPU memory available ({drawn})"))
+    device = available_memory(target) if target.type != "cpu" else None
+    if device is not None:
+        limits.append((device, f"of memory available on {target}"))
+    return limits
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """``Linear`` layers of the given sizes with an activation (and optional dropout) between them.
@@ -81,6 +186,8 @@ class NetworkSpec:
         )
         >>> NetworkSpec.from_dict(spec.to_dict()) == spec
         True
+        >>> spec.parameter_count(), spec.parameter_bytes(torch.float32)
+        (39760, 159040)
     """
 
     layers: tuple[int, ...]
@@ -104,14 +211,84 @@ class NetworkSpec:
         if self.init_std is not None and not (math.isfinite(self.init_std) and self.init_std > 0):
             raise ValueError(f"NetworkSpec: expected init_std > 0, got {self.init_std}")
 
+    def parameter_count(self) -> int:
+        """The number of trainable values: ``(in + 1) * out`` for each ``Linear`` (weight and bias).
+
+        Computed from the sizes alone, without building anything, so it works for any size.
+
+        Example:
+            >>> NetworkSpec((784, 256, 10)).parameter_count()
+            203530
+            >>> NetworkSpec((2, 100000000000, 2)).parameter_count()  # 3 * 10**11 + (10**11 + 1) * 2
+            500000000002
+        """
+        return sum(
+            (size_in + 1) * size_out for size_in, size_out in zip(self.layers, self.layers[1:], strict=False)
+        )
+
+    def parameter_bytes(self, dtype: torch.dtype | None = None) -> int:
+        """Bytes of the parameter values in ``dtype`` (default: torch's default dtype).
+
+        ``build`` needs twice this: every ``Parameter`` holds a gradient buffer
+        of the same size. Optimizer state (momentum, Adam's moments) comes on top.
+
+        Example:
+            >>> NetworkSpec((784, 256, 10)).parameter_bytes(torch.float64)
+            1628240
+        """
+        return self.parameter_count() * (dtype or torch.get_default_dtype()).itemsize
+
+    def check_memory(
+        self, dtype: torch.dtype | None = None, device: torch.device | str | None = None
+    ) -> None:
+        """Refuse a network whose values and gradients do not fit in the memory available now.
+
+        ``build`` calls this before it allocates anything. The parameters are
+        drawn on the CPU and then moved, so a network for another device must
+        fit in the CPU's memory too. Where the available memory is not known,
+        only sizes that no machine can address are refused.
+
+        Args:
+            dtype: the parameters' dtype. Default: torch's default dtype.
+            device: where they will live. Default: torch's default device.
+
+        Raises:
+            ValueError: naming the parameter count, the bytes needed and the bytes available.
+
+        Example:
+            >>> NetworkSpec((784, 256, 10)).check_memory(torch.float32, "cpu")
+            >>> NetworkSpec((2, 10**20, 2)).check_memory(torch.float32, "cpu")
+            Traceback (most recent call last):
+                ...
+            ValueError: NetworkSpec(layers=(2, 100000000000000000000, 2)): its 5.0e+20 parameters need
+            3.4 ZiB in float32 (values and gradients), more than the 8.0 EiB any machine can address
+        """
+        dtype = dtype or torch.get_default_dtype()
+        target = torch.device(device) if device is not None else torch.get_default_device()
+        needed = 2 * self.parameter_bytes(dtype)
+        for limit, what in _limits(target):
+            if needed > limit:
+                sizes = ", ".join(_number(size, digits=30) for size in self.layers)
+                raise ValueError(
+                    f"NetworkSpec(layers=({sizes})): its {_number(self.parameter_count())} parameters need "
+                    f"{format_bytes(needed)} in {str(dtype).removeprefix('torch.')} (values and gradients), "
+                    f"more than the {format_bytes(limit)} {what}"
+                )
+
     def build(
         self, seed: int = 0, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None
     ) -> Sequential:
         """A new network of ``dtype`` on ``device`` (default: torch's); a seed fixes parameters and masks.
 
         Parameters are drawn on the CPU and then moved, so one seed gives the
-        same network on every device.
+        same network on every device. Before anything is allocated,
+        ``check_memory`` refuses a network whose parameters and gradients do
+        not fit in the memory available.
+
+        Raises:
+            ValueError: if the parameters and their gradients do not fit (see ``check_memory``).
         """
+        self.check_memory(dtype, device)
         generator = torch.Generator().manual_seed(seed)
         model = Sequential()
         for index, (size_in, size_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
