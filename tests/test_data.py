@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from minitorch_nn.data import DATA_DIR_ENV, load_data
+from minitorch_nn.data import DATA_DIR_ENV, disk_data, disk_set, load_data, one_hot
 from minitorch_nn.data import mnist as mnist_module
 
 N_TRAIN, N_TEST = 1010, 1005
@@ -421,3 +421,34 @@ def test_refuses_the_other_data_sets_files() -> None:
     assert REAL is not None
     with pytest.raises(ValueError, match=r"is an original mnist file, but dataset='fashion-mnist'"):
         load_data(Path(REAL) / "mnist", dataset="fashion-mnist")
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (
+            torch.tensor([0, 3, 10, -1]),
+            "one_hot: expected labels in [0, 10), got 2 outside (the first at index 2: 10)",
+        ),
+        (torch.tensor([0.0, 1.0]), "one_hot: expected integer labels, got torch.float32"),
+        (torch.tensor([[0, 1]]), "one_hot: expected labels of shape (N,), got (1, 2)"),
+    ],
+    ids=["outside-the-classes", "float-labels", "two-dimensional"],
+)
+def test_one_hot_refuses_what_it_cannot_encode(labels: torch.Tensor, message: str) -> None:
+    error = TypeError if "integer" in message else ValueError
+    with pytest.raises(error, match=re.escape(message)):
+        one_hot(labels, 10)
+
+
+def test_one_hot_takes_any_integer_dtype() -> None:
+    rows = one_hot(torch.tensor([2, 0], dtype=torch.uint8), 3)
+    assert rows.tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+
+
+def test_disk_sizes_are_checked() -> None:
+    with pytest.raises(ValueError, match=re.escape("disk_set: expected count to be an int >= 0, got -1")):
+        disk_set(-1)
+    message = "disk_data: expected count to be an int >= 2 (standardising needs two points), got 1"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        disk_data(1)

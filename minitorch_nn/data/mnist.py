@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Literal, NamedTuple, cast
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.data.idx import READ_ERRORS, check_header, check_labels, read_idx, unreadable
+from minitorch_nn.data.idx import READ_ERRORS, check_header, read_idx, unreadable
+from minitorch_nn.data.targets import check_labels
 from minitorch_nn.data.targets import one_hot as one_hot_rows  # load_data has a flag named one_hot
 
 __all__ = ["DATA_DIR_ENV", "REDUCED_SIZE", "Dataset", "Split", "load_data"]
@@ -201,7 +202,7 @@ def _check(raw: _Raw) -> None:
                 f"load_data: expected as many labels in {label_file} as images in {image_file}, "
                 f"got {_count(labels, 'labels')} and {images.shape[0]} images"
             )
-        check_labels(labels, label_file, _NUM_CLASSES)
+        check_labels(labels, _NUM_CLASSES, f"load_data: {label_file}")
 
 
 def _count(labels: Tensor, what: str) -> str:
