@@ -3,8 +3,10 @@
 A checkpoint holds the model's parameters and buffers, the optimizer's and the
 scheduler's state, the RNG states, the epoch, the history and any JSON metadata
 (such as the network spec). Tensors live in the safetensors body under
-``model/``, ``optimizer/`` and ``rng/``; everything else is JSON in its header.
-safetensors never runs pickle, so opening an untrusted checkpoint is safe.
+``model/``, ``optimizer/`` and ``rng/``; everything else is JSON in its header,
+with SHA-256 digests of every tensor and of the metadata (see
+``minitorch_nn.checkpoint.integrity``) that every read checks. safetensors
+never runs pickle, so opening an untrusted checkpoint is safe.
 """
 
 import json

@@ -80,11 +80,12 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Load a checkpoint into ``model`` (and the optimizer, scheduler and generator if given).
 
-    Everything is checked first: the file's framing, the model's keys and
-    shapes, the optimizer's and scheduler's state. On any problem a
-    ``CheckpointError`` names it, and neither the file nor any object has
-    changed. With ``restore_rng`` torch's global RNG state (CPU, and CUDA where
-    saved) is restored too, so that training continues bit for bit.
+    Everything is checked first: the file's framing and digests (see
+    ``read_checkpoint``), the model's keys and shapes, the optimizer's and
+    scheduler's state. On any problem a ``CheckpointError`` names it, and
+    neither the file nor any object has changed. With ``restore_rng`` torch's
+    global RNG state (CPU, and CUDA where saved) is restored too, so that
+    training continues bit for bit.
 
     Args:
         path: the checkpoint file.
@@ -100,7 +101,11 @@ def load_checkpoint(
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        CheckpointError: if the file is broken or does not fit the objects given.
+        CheckpointError: if the file is broken, is corrupted (a digest does not match), or does not
+            fit the objects given.
+
+    Warns:
+        CheckpointWarning: if the file has format ``/1``, which has no digests to check.
 
     Example:
         >>> import minitorch_nn as mn
