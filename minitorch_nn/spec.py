@@ -62,7 +62,7 @@ _UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 
 
 def _scientific(value: int) -> str:
-    """``value`` as ``1.2e+34``, through its logarithm: exact for any size of int, never OverflowError."""
+    """``value`` >= 1 as ``1.2e+34``, through its logarithm: any size of int, never an OverflowError."""
     log = math.log10(value)
     exponent = math.floor(log)
     mantissa = round(10 ** (log - exponent), 1)
@@ -88,15 +88,14 @@ def format_bytes(count: int) -> str:
         >>> format_bytes(10**400)
         '8.3e+375 YiB'
     """
-    for power, unit in enumerate(_UNITS[1:], start=1):
-        if count < 1024 ** (power + 1) or unit == _UNITS[-1]:
-            if power == 1 and count < 1024:
-                return f"{count} bytes"
-            scaled = count // 1024**power
-            if scaled >= 10**15:
-                return f"{_scientific(scaled)} {unit}"
-            return f"{count / 1024**power:.1f} {unit}"
-    raise AssertionError("unreachable: the loop returns at the last unit")
+    if count < 1024:
+        return f"{count} bytes"
+    power = 1
+    while power < len(_UNITS) - 1 and count >= 1024 ** (power + 1):
+        power += 1
+    scaled = count // 1024**power  # past 10**15 YiB a float division would overflow
+    value = f"{count / 1024**power:.1f}" if scaled < 10**15 else _scientific(scaled)
+    return f"{value} {_UNITS[power]}"
 
 
 def available_memory(device: torch.device | str) -> int | None:
