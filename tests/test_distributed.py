@@ -4,6 +4,7 @@ The multi-process tests start ``torchrun`` themselves on localhost (``--standalo
 gloo, the CPU), so they need no set-up and no GPU.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -16,11 +17,21 @@ import safetensors.torch
 import torch
 import torch.distributed as dist
 from torch._C._distributed_c10d import HashStore
+from torch.utils.data.distributed import DistributedSampler
 
 import minitorch_nn as mn
 from minitorch_nn.checkpoint import CheckpointError, read_checkpoint
 from minitorch_nn.distributed import GradientBuckets, init_from_env, is_distributed, world_size
-from tests.distributed_worker import problem, train
+from minitorch_nn.train import fit
+from tests.distributed_worker import (
+    SAMPLES,
+    SHUFFLED_EPOCHS,
+    problem,
+    rank_extras,
+    rank_gradient,
+    sgd,
+    train,
+)
 from tests.run_outputs import figures, trained_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +82,91 @@ def test_two_gloo_processes_match_one_process_over_the_same_global_batches(tmp_p
     for ours, theirs in zip(history, distributed, strict=True):
         assert theirs.train_loss == pytest.approx(ours.train_loss, rel=1e-12)
         assert (theirs.train_error, theirs.eval_error) == (ours.train_error, ours.eval_error)
+
+
+SEED, LOCAL_BATCH = 7, 8
+
+
+def global_order(epoch: int, processes: int = 2) -> list[int]:
+    """The samples of each global step of ``epoch``: the batch of rank 0, then rank 1's, and so on.
+
+    Each rank's shard is what ``DistributedSampler(shuffle=True, seed=SEED)`` yields after
+    ``set_epoch(epoch)``, read in batches of ``LOCAL_BATCH``.
+    """
+    shards = []
+    for rank in range(processes):
+        sampler: DistributedSampler[int] = DistributedSampler(
+            range(SAMPLES),  # type: ignore[arg-type]  # the sampler only takes len() of its "dataset"
+            num_replicas=processes,
+            rank=rank,
+            shuffle=True,
+            seed=SEED,
+        )
+        sampler.set_epoch(epoch)
+        shards.append(list(sampler))
+    steps = range(0, len(shards[0]), LOCAL_BATCH)
+    return [i for start in steps for shard in shards for i in shard[start : start + LOCAL_BATCH]]
+
+
+def one_process(orders: list[list[int]]) -> tuple[dict[str, torch.Tensor], list[mn.train.EpochRecord]]:
+    """One process, one epoch per order: global batches of 2 * LOCAL_BATCH taken in that order."""
+    model, (x, y) = problem()
+    optimizer, records = sgd(model), []
+    for order in orders:
+        index = torch.tensor(order)
+        history = fit(
+            model, mn.CrossEntropyLoss(), optimizer, (x[index], y[index]), epochs=1,
+            batch_size=2 * LOCAL_BATCH, shuffle=False, eval_data=(x, y), progress=False,
+        )  # fmt: skip
+        records += list(history)
+    return model.state_dict(), records
+
+
+def test_two_gloo_processes_reshuffle_every_epoch_as_one_process_over_the_same_global_batches(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "shuffled.safetensors"
+    result = subprocess.run(
+        torchrun("--nproc-per-node", "2", "tests/distributed_worker.py", str(out), str(LOCAL_BATCH),
+                 str(SEED)),
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    orders = [global_order(epoch) for epoch in range(SHUFFLED_EPOCHS)]
+    assert all(sorted(order) == list(range(SAMPLES)) for order in orders)
+    assert len({tuple(order) for order in orders}) == SHUFFLED_EPOCHS, "every epoch has its own order"
+    expected, history = one_process(orders)
+    repeated, _ = one_process([orders[0]] * SHUFFLED_EPOCHS)  # the control: no reshuffling
+    saved = safetensors.torch.load_file(out)
+    for name, value in expected.items():
+        assert float((saved[name] - value).abs().max()) <= TOLERANCE, name
+    assert max(float((repeated[k] - expected[k]).abs().max()) for k in expected) > 1e-3, "a weak control"
+    with safetensors.safe_open(out, framework="pt") as file:
+        distributed = mn.train.History.from_json(file.metadata()["history"])
+    for ours, theirs in zip(history, distributed, strict=True):
+        assert theirs.train_loss == pytest.approx(ours.train_loss, rel=1e-9)
+        assert (theirs.train_error, theirs.eval_error) == (ours.train_error, ours.eval_error)
+
+
+def test_a_multi_bucket_all_reduce_averages_every_bucket_across_two_processes(tmp_path: Path) -> None:
+    out = tmp_path / "grads.safetensors"
+    result = subprocess.run(
+        torchrun("--nproc-per-node", "2", "tests/distributed_worker.py", "buckets", str(out)),
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    model, _ = problem()
+    shapes = [param.shape for param in model.parameters()]
+    # The mean of the two ranks' gradients, and the sum of their extras, worked out here.
+    means = [(rank_gradient(0, i, shape) + rank_gradient(1, i, shape)) / 2 for i, shape in enumerate(shapes)]
+    for rank in (0, 1):
+        with safetensors.safe_open(f"{out}.{rank}", framework="pt") as file:
+            sizes = json.loads(file.metadata()["sizes"])
+        assert len(sizes) >= 3 and sum(sizes) == sum(shape.numel() for shape in shapes)
+        saved = safetensors.torch.load_file(f"{out}.{rank}")
+        for index, mean in enumerate(means):
+            torch.testing.assert_close(saved[str(index)], mean, rtol=0, atol=1e-15, msg=f"parameter {index}")
+        assert torch.equal(saved["extras"], rank_extras(0) + rank_extras(1))
 
 
 FAULT_EPOCHS = 40
