@@ -70,7 +70,13 @@ class Result:
 
 GRADIENTS = "tests/test_gradients.py"
 WIRING = "tests/test_cli_wiring.py"
-DISTRIBUTED = "tests/test_distributed.py"
+RESHUFFLE = (
+    "tests/test_distributed.py::"
+    "test_two_gloo_processes_reshuffle_every_epoch_as_one_process_over_the_same_global_batches"
+)
+BUCKETS = (
+    "tests/test_distributed.py::test_a_multi_bucket_all_reduce_averages_every_bucket_across_two_processes"
+)
 
 MUTATIONS: list[Mutation] = [
     # The library: a wrong sum axis, a dropped factor, an off-by-one, a skipped state restore.
@@ -262,7 +268,7 @@ MUTATIONS: list[Mutation] = [
         "minitorch_nn/train/parallel.py",
         "            self.sampler.set_epoch(epoch)\n",
         "            pass\n",
-        (DISTRIBUTED,),
+        (RESHUFFLE,),
     ),
     Mutation(
         "allreduce-averages-only-the-last-bucket",
@@ -271,7 +277,7 @@ MUTATIONS: list[Mutation] = [
         "            if index < len(self.buckets) - 1:\n"
         "                continue\n"
         "            torch.cat([g.reshape(-1) for g in grads], out=flat[:count])\n",
-        (DISTRIBUTED,),
+        (BUCKETS,),
     ),
 ]
 
