@@ -565,3 +565,26 @@ def test_releasing_a_lock_that_is_not_held_is_an_error(tmp_path: Path) -> None:
     lock = CheckpointLock(tmp_path / "run.safetensors")
     with pytest.raises(RuntimeError, match="released, but not held"):
         lock.__exit__(None, None, None)
+
+
+def test_a_lock_in_a_missing_folder_is_an_os_error_naming_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "run.safetensors"
+    expected = f"CheckpointLock: {path}: cannot create the lock file {path}.lock: No such file or directory"
+    with pytest.raises(FileNotFoundError, match=f"^{re.escape(expected)}$"), CheckpointLock(path):
+        pass
+
+
+def test_a_symlink_loop_is_named_and_not_written(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    reason = os.strerror(errno.ELOOP)
+    assert output_path_problem(loop) == f"{loop} (a link to {loop}) cannot be checked: {reason}"
+    with pytest.raises(OSError, match=f"^{re.escape(f'atomic_write: {loop} (a link to {loop}): ')}"):
+        atomic_write(loop, b"data")
+
+
+def test_a_fifo_is_refused_by_read_checkpoint_instead_of_blocking(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path)
+    expected = f"read_checkpoint: {fifo} is a FIFO (named pipe), not a checkpoint file"
+    with pytest.raises(CheckpointError, match=f"^{re.escape(expected)}$"):
+        read_checkpoint(fifo)
