@@ -422,7 +422,7 @@ def _link(holder: ModuleBase, child: ModuleBase) -> None:
     links = _HOLDERS.get(id(child))
     if links is None:
         links = _HOLDERS[id(child)] = {}
-        weakref.finalize(child, _HOLDERS.pop, id(child), None)
+        weakref.finalize(child, _HOLDERS.pop, id(child), None).atexit = False
     links[id(holder)] = weakref.ref(holder)
 
 
