@@ -227,12 +227,26 @@ MUTATIONS: list[Mutation] = [
         "self.base_lr = base_lr",
         ("tests/test_schedulers.py", "tests/test_resume.py"),
     ),
+    Mutation(
+        "module-buffers-not-restored",
+        "minitorch_nn/module.py",
+        "        for name, tensor in self.state_dict().items():\n",
+        "        for name, tensor in ((n, p.value) for n, p in self.named_parameters()):\n",
+        ("tests/test_module.py", "tests/test_checkpoint.py"),
+    ),
     # The workflow around the library: these files change often; update a stale snippet here.
     Mutation(
         "checkpoint-generators-not-restored",
         "minitorch_nn/checkpoint/load.py",
         "        target.set_state(checkpoint.rng[key])\n",
         "        pass\n",
+        ("tests/test_checkpoint.py", "tests/test_resume.py"),
+    ),
+    Mutation(
+        "checkpoint-scheduler-state-not-loaded",
+        "minitorch_nn/checkpoint/load.py",
+        '            ("scheduler", scheduler, checkpoint.scheduler),\n',
+        "",
         ("tests/test_checkpoint.py", "tests/test_resume.py"),
     ),
     Mutation(

@@ -110,7 +110,9 @@ def loss_of(run: Run) -> mn.MSELoss | mn.CrossEntropyLoss:
 def reference(run: Run) -> Outcome:
     """The run trained by calling the library directly (once per run: many tests share a control)."""
     train, test = split_of(run)
-    spec = NetworkSpec(run.layers, run.activation, run.output_activation, run.dropout)
+    spec = NetworkSpec(
+        run.layers, activation=run.activation, output_activation=run.output_activation, dropout=run.dropout
+    )
     model = spec.build(run.seed, dtype=train[0].dtype)
     optimizer: mn.SGD | mn.Adam
     if run.optimizer == "adam":
@@ -271,7 +273,9 @@ def evaluate_line(model: mn.Sequential, loss: mn.CrossEntropyLoss, data: tuple[t
 def evaluate_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     capsys.readouterr()
     assert main(["evaluate", *argv]) == 0
-    return capsys.readouterr().out.splitlines()[1]  # the line after the checkpoint's name
+    lines = [line for line in capsys.readouterr().out.splitlines() if " samples, loss " in line]
+    assert len(lines) == 1, lines
+    return lines[0]
 
 
 @pytest.mark.parametrize("split", ["train", "test"])
