@@ -8,17 +8,24 @@ every file that existed before as it was.
 """
 
 import errno
+import gzip
+import importlib.util
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
+import safetensors.torch
+import torch
+from safetensors import safe_open
 
 import minitorch_nn.checkpoint.io as checkpoint_io
 from minitorch_nn.checkpoint import read_checkpoint, save_checkpoint
@@ -313,3 +320,105 @@ def test_broken_pipe_in_process_returns_141(trained: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(sys, "stdout", Closed())
     assert main(["evaluate", str(trained)]) == 141
+
+
+# --- Data files and plotting, refused before the first step ---------------------------------------------
+
+
+def _idx_folder(folder: Path, *, label: int = 3, pixel: int | None = None) -> Path:
+    """The four MNIST files with 20 images each; every train label is ``label`` and, if given, every pixel."""
+    g = torch.Generator().manual_seed(0)
+    for prefix in ("train", "t10k"):
+        images = torch.randint(0, 256, (20, 28, 28), generator=g, dtype=torch.uint8)
+        if pixel is not None:
+            images.fill_(pixel)
+        labels = torch.full((20,), label if prefix == "train" else 1, dtype=torch.uint8)
+        header = struct.pack(">IIII", 2051, 20, 28, 28)
+        (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(header + images.numpy().tobytes())
+        )
+        header = struct.pack(">II", 2049, 20)
+        (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(header + labels.numpy().tobytes())
+        )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"label": 12},
+            "train-labels-idx1-ubyte.gz: expected labels in [0, 10), got 20 outside "
+            "(the first at index 0: 12)",
+        ),
+        ({"pixel": 7}, "normalize=True would divide by a zero standard deviation"),
+        ({}, ""),  # the control: the same files with sane labels and pixels train
+    ],
+    ids=["labels-outside-the-classes", "constant-images", "control"],
+)
+def test_unusable_data_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, int], message: str
+) -> None:
+    folder = _idx_folder(tmp_path, **files)
+    checkpoint = tmp_path / "run.safetensors"
+    argv = ["train", "--data-dir", str(folder), "--epochs", "1", "--quiet", "--checkpoint", str(checkpoint)]
+    if not message:
+        assert main(argv) == 0 and checkpoint.is_file()
+        return
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    assert message in _one_line_error(capsys)
+    assert not checkpoint.exists()
+
+
+def test_plot_without_matplotlib_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = importlib.util.find_spec
+
+    def without_matplotlib(name: str, package: str | None = None) -> ModuleSpec | None:
+        return None if name == "matplotlib" else find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_matplotlib)
+    checkpoint = tmp_path / "run.safetensors"
+    with pytest.raises(SystemExit) as excinfo:
+        main([*DISK, "--epochs", "1", "--plot", str(tmp_path / "c.png"), "--checkpoint", str(checkpoint)])
+    assert excinfo.value.code == 2
+    assert "--plot needs matplotlib, which is not installed: pip install matplotlib" in _one_line_error(
+        capsys
+    )
+    assert not checkpoint.exists()
+
+
+def test_the_last_line_says_1_epoch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--dataset", "disk", "--layers", "2,8,2", "--epochs", "1"]) == 0
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("after 1 epoch")
+
+
+def test_evaluate_help_names_the_checkpoints_data_set(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    help = " ".join(capsys.readouterr().out.split())
+    assert "the data set (default: the checkpoint's)" in help
+    assert "default: see README" not in help and "$MINITORCH_NN_DATA_DIR/<dataset>" in help
+
+
+def test_a_version_1_checkpoint_evaluates_with_one_warning_line(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file of the format before digests: the same tensors and metadata, no ``digests`` entry."""
+    path = tmp_path / "old.safetensors"
+    with safe_open(trained, "pt") as file:
+        metadata = dict(file.metadata())
+        tensors = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118  # safe_open has no __iter__
+    del metadata["digests"]
+    metadata["format"] = "minitorch_nn.checkpoint/1"
+    path.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
+    capsys.readouterr()
+    assert main(["evaluate", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("minitorch-nn evaluate: warning: read_checkpoint: ")
+    assert "written without integrity digests" in err
+    assert "samples, loss" in out

@@ -72,3 +72,10 @@ def test_logs_shown_are_what_the_example_prints() -> None:
     printed = out.getvalue().splitlines()
     for name, lines in shown.items():
         assert lines == printed[: len(lines)], name
+
+
+def test_the_docs_home_shows_the_readmes_test_command() -> None:
+    """docs/index.md repeats the command CI runs; it must be the README's, word for word."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    command = next(line for line in readme if line.startswith('pip install -e ".[dev]"'))
+    assert command in (ROOT / "docs" / "index.md").read_text().splitlines()

@@ -17,7 +17,7 @@ from typing import NoReturn
 import torch.distributed as dist
 from typing_extensions import override
 
-from minitorch_nn.checkpoint import CheckpointError
+from minitorch_nn.checkpoint import CheckpointError, CheckpointWarning
 from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
 from minitorch_nn.cli.options import add_data_options, add_network_options, add_train_options, rule
 from minitorch_nn.cli.outputs import output_path
@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = one_line  # restored when the block ends
+            warnings.simplefilter("once", CheckpointWarning)  # a command may read its checkpoint twice
             parser = build_parser()
             args = parser.parse_args(argv)
             command = f"minitorch-nn {args.command}"
