@@ -7,6 +7,7 @@ give (1 for a failed run, 130 for Ctrl-C, 141 for a closed pipe), and leave
 every file that existed before as it was.
 """
 
+import contextlib
 import errno
 import gzip
 import importlib.util
@@ -18,7 +19,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 
@@ -422,3 +423,56 @@ def test_a_version_1_checkpoint_evaluates_with_one_warning_line(
     assert err.count("\n") == 1 and err.startswith("minitorch-nn evaluate: warning: read_checkpoint: ")
     assert "written without integrity digests" in err
     assert "samples, loss" in out
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 64 KiB tmpfs (needs root and mount rights; skips elsewhere), unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        pytest.skip(
+            f"cannot mount a small tmpfs here ({result.stderr.decode().strip()}): see the simulated test"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def _fill(folder: Path, leave: int) -> None:
+    """Fill the file system of ``folder`` to its last byte, then free ``leave`` bytes."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(fd, b"x" * 1024)
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(filler, max(filler.stat().st_size - leave, 0))
+
+
+@pytest.mark.parametrize(
+    ("leave", "what"),
+    [(0, "cannot write the lock file"), (4096, "atomic_write: {path}: cannot write")],
+    ids=["full", "nearly-full"],
+)
+def test_a_real_full_disk_keeps_the_previous_checkpoint(
+    trained: Path, small_disk: Path, capsys: pytest.CaptureFixture[str], leave: int, what: str
+) -> None:
+    """Full: the lock's pid cannot be written. Nearly full: the lock is taken, the checkpoint write fails."""
+    path = small_disk / "run.safetensors"
+    shutil.copyfile(trained, path)
+    before = path.read_bytes()
+    _fill(small_disk, leave)
+    capsys.readouterr()
+    assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert str(path) in line and what.format(path=path) in line and "No space left on device" in line
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "run.safetensors"]

@@ -155,15 +155,24 @@ class CheckpointLock:
                     pid=pid,
                 ) from None
             if self._is_current(fd):
-                claim = f"{os.getpid()}\n".encode()
-                os.pwrite(fd, claim, 0)
-                os.ftruncate(fd, len(claim))
-                return fd
+                return self._claim(fd)
             os.close(fd)  # its holder removed it between our open and flock: lock the new one
         raise CheckpointLockedError(
             f"CheckpointLock: {self.path}: its lock file {self.lock_path} keeps being replaced",
             path=self.path,
         )
+
+    def _claim(self, fd: int) -> int:
+        """Write this process's id into the locked file; on a full disk, give the lock up and say so."""
+        claim = f"{os.getpid()}\n".encode()
+        try:
+            os.pwrite(fd, claim, 0)
+            os.ftruncate(fd, len(claim))
+        except OSError as error:
+            self._release(fd)
+            where = f"CheckpointLock: {self.path}: cannot write the lock file {self.lock_path}"
+            raise _os_error(where, error) from error
+        return fd
 
     def _is_current(self, fd: int) -> bool:
         """Whether ``fd`` is still the file at ``lock_path`` (same device and inode)."""

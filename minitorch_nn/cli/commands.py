@@ -148,7 +148,7 @@ def stored_run(path: Path) -> tuple[Checkpoint, dict[str, object], NetworkSpec]:
         network = NetworkSpec.from_dict(spec)
         rebuilt = _spec(resolve(argparse.Namespace(), settings, None))
     except ValueError as error:
-        raise CheckpointError(f"{path}: its stored {error}") from None
+        raise CheckpointError(f"{path}: {error}") from None
     if rebuilt != network:
         raise CheckpointError(f"{path}: its stored spec {spec} disagrees with its stored settings")
     return saved, settings, network
