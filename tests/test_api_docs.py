@@ -10,8 +10,6 @@ and their examples run here since ``--doctest-modules`` cannot see them.
 import doctest
 import importlib
 import re
-import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -48,14 +46,8 @@ def package() -> griffe.Object:
 
 
 @pytest.fixture(scope="module")
-def site_html(tmp_path_factory: pytest.TempPathFactory) -> str:
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return "\n".join(page.read_text() for page in (site / "api").rglob("*.html"))
+def site_html(built_site: Path) -> str:
+    return "\n".join(page.read_text() for page in (built_site / "api").rglob("*.html"))
 
 
 def canonical(path: str) -> str:

@@ -507,6 +507,16 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     assert not lock.lock_path.exists()
 
 
+def _assert_locked(lock_file: Path) -> None:
+    """Another open file description of ``lock_file`` cannot take the lock now."""
+    other = os.open(lock_file, os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(other)
+
+
 def test_the_lock_is_reentrant_within_a_process_and_removed_after_the_outermost(tmp_path: Path) -> None:
     path = tmp_path / "run.safetensors"
     lock_file = tmp_path / "run.safetensors.lock"
@@ -514,12 +524,7 @@ def test_the_lock_is_reentrant_within_a_process_and_removed_after_the_outermost(
         with CheckpointLock(str(path)), CheckpointLock(tmp_path / "." / "run.safetensors"):
             assert lock_file.read_text() == f"{os.getpid()}\n"
         assert lock_file.exists()  # still held by the outer block
-        other = os.open(lock_file, os.O_RDWR)
-        try:
-            with pytest.raises(BlockingIOError):
-                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        finally:
-            os.close(other)
+        _assert_locked(lock_file)
     assert not lock_file.exists()
 
 
@@ -552,12 +557,7 @@ def test_a_lock_file_removed_while_waiting_is_locked_afresh(
     with CheckpointLock(path):
         assert len(calls) == 2
         monkeypatch.undo()
-        other = os.open(lock_file, os.O_RDWR)
-        try:
-            with pytest.raises(BlockingIOError):
-                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        finally:
-            os.close(other)
+        _assert_locked(lock_file)
     assert not lock_file.exists()
 
 
