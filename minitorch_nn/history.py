@@ -14,8 +14,9 @@ class EpochRecord:
 
     Args:
         epoch: the epoch's number, counted from 1.
-        train_loss: the mean over the epoch's batches of the loss of each batch's forward pass
-            (before that batch's step), weighted by batch size.
+        train_loss: the loss of the epoch's forward passes (each before its batch's step), pooled
+            over the batches as the criterion's reduction pools samples: the mean over all the
+            epoch's samples, or their sum for ``reduction="sum"``.
         train_error: the fraction of training samples misclassified by those same forward passes,
             or ``None`` when the targets are not class labels.
         eval_loss: the loss on ``eval_data`` after the epoch, or ``None`` without eval data.

@@ -4,6 +4,7 @@ import io
 import json
 import math
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import torch
@@ -284,3 +285,48 @@ def test_save_checkpoint_metadata_must_be_json(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         save_checkpoint(tmp_path / "x.safetensors", network(), metadata={"bad": object()})
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_evaluate_pools_the_loss_as_its_reduction_does_for_every_batch_size(
+    reduction: Literal["mean", "sum"],
+) -> None:
+    """The reference: torch's cross-entropy of all the samples at once, under the same reduction."""
+    g = torch.Generator().manual_seed(0)
+    model = mn.Sequential(mn.Linear(4, 8, generator=g), mn.Tanh(), mn.Linear(8, 3, generator=g))
+    x, y = torch.randn(100, 4, generator=g), torch.randint(0, 3, (100,), generator=g)
+    logits = model(x)
+    expected = float(torch.nn.functional.cross_entropy(logits, y, reduction=reduction))
+    for batch_size in (0, 7, 10, 100):
+        got = evaluate(model, mn.CrossEntropyLoss(reduction=reduction), (x, y), batch_size=batch_size)
+        assert got.loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_epochs_summed_loss_is_the_sum_over_its_samples() -> None:
+    """With reduction="sum" and mini-batches, train_loss is the sum of the batches' sums, each taken
+    before its batch's step (worked out with a plain loop over the same batches and steps)."""
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(40, 3, generator=g), torch.randint(0, 2, (40,), generator=g)
+    model, reference = (
+        mn.Sequential(mn.Linear(3, 2, generator=torch.Generator().manual_seed(2))) for _ in "ab"
+    )
+    history = fit(
+        model, mn.CrossEntropyLoss(reduction="sum"), mn.SGD(model.parameters(), lr=0.01), (x, y),
+        epochs=1, batch_size=10, shuffle=False,
+    )  # fmt: skip
+    total, loss, optimizer = (
+        0.0,
+        mn.CrossEntropyLoss(reduction="sum"),
+        mn.SGD(reference.parameters(), lr=0.01),
+    )
+    for start in range(0, 40, 10):
+        optimizer.zero_grad()
+        total += float(
+            torch.nn.functional.cross_entropy(
+                reference(x[start : start + 10]), y[start : start + 10], reduction="sum"
+            )
+        )
+        loss(reference(x[start : start + 10]), y[start : start + 10])
+        reference.accumulate_grad(loss.backward())
+        optimizer.step()
+    assert history[0].train_loss == pytest.approx(total, rel=1e-12)

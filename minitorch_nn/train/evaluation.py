@@ -7,11 +7,47 @@ import torch
 from minitorch_nn._types import Tensor
 from minitorch_nn.module import Loss, Module
 
-__all__ = ["Evaluation", "confusion_matrix", "error_count", "evaluate", "labels_of"]
+__all__ = ["Evaluation", "batch_total", "confusion_matrix", "error_count", "evaluate", "labels_of", "pooled"]
+
+
+def _summed(loss: Loss) -> bool:
+    return getattr(loss, "reduction", "mean") == "sum"
+
+
+def batch_total(loss: Loss, value: float, samples: int) -> float:
+    """A batch's share of a pooled loss: the batch's sum, whatever the criterion's reduction.
+
+    ``value`` is what ``loss`` returned for a batch of ``samples``: a mean
+    (``reduction="mean"``, the default of every loss here), or already a sum.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> batch_total(mn.MSELoss(), 0.5, 10), batch_total(mn.MSELoss(reduction="sum"), 5.0, 10)
+        (5.0, 5.0)
+    """
+    return value if _summed(loss) else value * samples
+
+
+def pooled(loss: Loss, total: float, samples: int) -> float:
+    """The loss of many batches as if they were one: the mean over ``samples``, or the sum for ``"sum"``.
+
+    With ``batch_total`` this makes an epoch's (or an evaluation's) loss
+    independent of the batch size: it is what ``loss`` gives on all the
+    samples at once, under its own reduction.
+
+    Example:
+        >>> import minitorch_nn as mn
+        >>> pooled(mn.MSELoss(), 5.0 + 3.0, 16), pooled(mn.MSELoss(reduction="sum"), 5.0 + 3.0, 16)
+        (0.5, 8.0)
+    """
+    return total if _summed(loss) else total / max(samples, 1)
 
 
 class Evaluation(NamedTuple):
-    """What ``evaluate`` measured: the mean loss, the error rate (``None`` for non-class targets), the count.
+    """What ``evaluate`` measured: the loss, the error rate (``None`` for non-class targets), the count.
+
+    The loss is the criterion's value on all of the data at once, under its
+    reduction: the mean over the samples, or their sum for ``reduction="sum"``.
 
     Example:
         >>> Evaluation(loss=0.25, error=0.1, samples=1000).error
@@ -63,9 +99,11 @@ def evaluate(model: Module, loss: Loss, data: tuple[Tensor, Tensor], *, batch_si
         batch_size: samples per forward pass, 0 for all at once. Default: 0.
 
     Returns:
-        ``Evaluation(loss, error, count)``: the batch-size-weighted mean of the
-        per-batch losses, the fraction misclassified (``None`` for targets that
-        are not class labels), and the number of samples.
+        ``Evaluation(loss, error, count)``: the loss on all of ``data`` under the
+        criterion's reduction (the mean over the samples, or their sum for
+        ``reduction="sum"``; the same for every ``batch_size`` up to rounding),
+        the fraction misclassified (``None`` for targets that are not class
+        labels), and the number of samples.
 
     Example:
         >>> import minitorch_nn as mn
@@ -84,14 +122,14 @@ def evaluate(model: Module, loss: Loss, data: tuple[Tensor, Tensor], *, batch_si
         total, errors, count, countable = 0.0, 0, 0, True
         for input, target in _chunks(data, batch_size):
             output = model(input)
-            total += float(loss(output, target)) * input.shape[0]
+            total += batch_total(loss, float(loss(output, target)), input.shape[0])
             wrong = error_count(output, target)
             countable = countable and wrong is not None
             errors += int(wrong) if wrong is not None else 0
             count += input.shape[0]
     finally:
         model.train(was_training)
-    return Evaluation(total / max(count, 1), errors / count if countable and count else None, count)
+    return Evaluation(pooled(loss, total, count), errors / count if countable and count else None, count)
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.module import Loss, Module
 from minitorch_nn.optimizer_base import OptimizerBase
 from minitorch_nn.schedulers import Scheduler
-from minitorch_nn.train.evaluation import Evaluation, error_count, evaluate
+from minitorch_nn.train.evaluation import Evaluation, batch_total, error_count, evaluate, pooled
 from minitorch_nn.train.finite import (
     NonFiniteError,
     first_nonfinite_backward,
@@ -61,9 +61,10 @@ def _step(
         culprit = first_nonfinite_forward(model, loss, input, target)
         raise NonFiniteError(f"non-finite loss ({value})", *where, culprit or NOT_REPEATED)
     model.accumulate_grad(loss.backward())  # in a group, a NaN too: every process must reach the all-reduce
-    totals = (value * input.shape[0], None if wrong is None else int(wrong), input.shape[0])
+    total = batch_total(loss, value, input.shape[0])
+    totals = (total, None if wrong is None else int(wrong), input.shape[0])
     if parallel is not None:
-        loss_sum, errors, samples, any_bad = parallel.reduce_step(value, wrong, input.shape[0])
+        loss_sum, errors, samples, any_bad = parallel.reduce_step(total, wrong, input.shape[0])
         totals = (loss_sum, errors, samples)
         if any_bad:
             culprit = first_nonfinite_forward(model, loss, input, target)
@@ -81,7 +82,7 @@ def _train_epoch(
     model: Module, loss: Loss, optimizer: OptimizerBase, batches: Batches, epoch: int, progress: Progress,
     parallel: Parallel | None,
 ) -> tuple[float, float | None]:  # fmt: skip
-    """One pass over the batches; the mean loss and the error rate (over all processes in a group)."""
+    """One pass over the batches; the epoch's loss (``pooled``) and error rate (over all processes)."""
     model.train()
     total, errors, count, countable = 0.0, 0, 0, True
     progress.start_epoch(epoch, len(batches))
@@ -90,8 +91,8 @@ def _train_epoch(
         total, count = total + loss_sum, count + samples
         countable = countable and wrong is not None
         errors += wrong or 0
-        progress.batch(total / count, errors, count)
-    return total / count, errors / count if countable else None
+        progress.batch(pooled(loss, total, count), errors, count)
+    return pooled(loss, total, count), errors / count if countable else None
 
 
 def fit(

@@ -20,7 +20,7 @@ from minitorch_nn.data.batches import TensorLoader
 from minitorch_nn.distributed import GradientBuckets, rank, world_size
 from minitorch_nn.module import Loss, Module
 from minitorch_nn.parameter import Parameter
-from minitorch_nn.train.evaluation import Evaluation, evaluate
+from minitorch_nn.train.evaluation import Evaluation, batch_total, evaluate, pooled
 
 __all__ = ["Parallel", "StepTotals"]
 
@@ -61,11 +61,14 @@ class Parallel:
         if self.sampler is not None:
             self.sampler.set_epoch(epoch)
 
-    def reduce_step(self, loss: float, wrong: Tensor | None, count: int) -> StepTotals:
-        """Average the gradients; return the step's totals over all processes (one collective per bucket)."""
+    def reduce_step(self, loss_total: float, wrong: Tensor | None, count: int) -> StepTotals:
+        """Average the gradients; return the step's totals over all processes (one collective per bucket).
+
+        ``loss_total`` is this process's batch total (``evaluation.batch_total``).
+        """
         grad = self.buckets.buckets[-1][0].grad
-        finite = math.isfinite(loss)
-        values = [loss * count if finite else 0.0, -1.0 if wrong is None else float(wrong), count, not finite]
+        finite = math.isfinite(loss_total)
+        values = [loss_total if finite else 0.0, -1.0 if wrong is None else float(wrong), count, not finite]
         local = torch.tensor(values, dtype=grad.dtype, device=grad.device)
         totals = self.buckets.all_reduce(local)
         assert totals is not None
@@ -81,8 +84,9 @@ class Parallel:
         )
         device = next(iter(model.parameters())).device
         errors = -1.0 if local.error is None else local.error * local.samples
-        sums = torch.tensor([local.loss * local.samples, errors, float(local.samples)], device=device)
+        total = batch_total(loss, local.loss, local.samples)
+        sums = torch.tensor([total, errors, float(local.samples)], device=device)
         dist.all_reduce(sums)
         loss_sum, wrong, samples = sums.tolist()
         error = round(wrong) / samples if local.error is not None and wrong >= 0 else None
-        return Evaluation(loss_sum / samples, error, round(samples))
+        return Evaluation(pooled(loss, loss_sum, round(samples)), error, round(samples))
