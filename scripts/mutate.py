@@ -277,6 +277,42 @@ MUTATIONS: list[Mutation] = [
         "split = data.test",
         (WIRING,),
     ),
+    # Issue 11's guards: each one removed must be noticed.
+    Mutation(
+        "checkpoint-tensor-digest-not-checked",
+        "minitorch_nn/checkpoint/files.py",
+        "        if tensor_digest(key, tensor) != recorded[key]:",
+        "        if False:",
+        ("tests/test_checkpoint_integrity.py",),
+    ),
+    Mutation(
+        "fit-does-not-lock-the-checkpoint",
+        "minitorch_nn/train/loop.py",
+        "            stack.enter_context(CheckpointLock(checkpoint))  # held until the last epoch is saved",
+        "            pass",
+        ("tests/test_train.py",),
+    ),
+    Mutation(
+        "cli-overwrites-an-existing-checkpoint",
+        "minitorch_nn/cli/outputs.py",
+        "    if args.checkpoint is not None and os.path.lexists(args.checkpoint):",
+        "    if False:",
+        ("tests/test_bad_inputs.py",),
+    ),
+    Mutation(
+        "cli-stored-settings-not-checked",
+        "minitorch_nn/cli/commands.py",
+        "        check_stored(settings)\n",
+        "        pass\n",
+        ("tests/test_cli_errors.py",),
+    ),
+    Mutation(
+        "summed-loss-pooled-as-a-mean",
+        "minitorch_nn/train/evaluation.py",
+        "    return total if _summed(loss) else total / max(samples, 1)",
+        "    return total / max(samples, 1)",
+        ("tests/test_train.py",),
+    ),
     Mutation(
         "sampler-set-epoch-never-called",
         "minitorch_nn/train/parallel.py",
