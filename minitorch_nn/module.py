@@ -28,7 +28,7 @@ class LoadResult(NamedTuple):
     """What ``load_state_dict`` could not match, as ``torch.nn`` reports it.
 
     Example:
-        >>> from minitorch_nn.layers import Linear
+        >>> from minitorch_nn.modules.linear import Linear
         >>> state = {"weight": torch.zeros(2, 3), "extra": torch.zeros(1)}
         >>> Linear(3, 2).load_state_dict(state, strict=False)
         LoadResult(missing_keys=['bias'], unexpected_keys=['extra'], mismatched_keys=[])

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import torch
 
-from minitorch_nn.containers import leaves
 from minitorch_nn.module import Module
+from minitorch_nn.modules.container import leaves
 
 __all__ = ["summary"]
 

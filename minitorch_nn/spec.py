@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass
 import torch
 
 from minitorch_nn import init
-from minitorch_nn.activations import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from minitorch_nn.containers import Sequential
-from minitorch_nn.dropout import Dropout
-from minitorch_nn.layers import Linear
 from minitorch_nn.module import Module
-from minitorch_nn.smooth_activations import GELU, SiLU, Softplus
+from minitorch_nn.modules.activation import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minitorch_nn.modules.container import Sequential
+from minitorch_nn.modules.dropout import Dropout
+from minitorch_nn.modules.linear import Linear
+from minitorch_nn.modules.smooth_activations import GELU, SiLU, Softplus
 
 __all__ = ["ACTIVATIONS", "NetworkSpec", "available_memory", "format_bytes", "parse_layers"]
 

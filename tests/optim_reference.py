@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.optimizer_base import OptimizerBase
+from minitorch_nn.optim.optimizer import OptimizerBase
 from minitorch_nn.parameter import Parameter
 
 SHAPES = [(3, 4), (4,), (2, 3)]

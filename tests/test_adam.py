@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import minitorch_nn as mn
-from minitorch_nn.adam import Adam, AdamW
+from minitorch_nn.optim.adam import Adam, AdamW
 from tests.optim_reference import LeastSquares, assert_same_trajectory
 
 SETTINGS: list[tuple[float, tuple[float, float], float]] = [

@@ -25,7 +25,7 @@ import minitorch_nn as mn
 from minitorch_nn.checkpoint import read_checkpoint
 from minitorch_nn.cli import main
 from minitorch_nn.data import disk_data, load_data
-from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
+from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, StepLR
 from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.train import evaluate, fit
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import minitorch_nn as mn
-from minitorch_nn.adam import Adam, AdamW
 from minitorch_nn.optim import SGD
-from minitorch_nn.optimizer_base import OptimizerBase, OptimizerState
+from minitorch_nn.optim.adam import Adam, AdamW
+from minitorch_nn.optim.optimizer import OptimizerBase, OptimizerState
 from minitorch_nn.parameter import Parameter
 from tests.optim_reference import SHAPES, LeastSquares, fill_grads
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 import minitorch_nn as mn
 from minitorch_nn._types import Tensor
-from minitorch_nn.losses import Reduction
+from minitorch_nn.modules.loss import Reduction
 
 DTYPE = torch.float64
 RTOL, ATOL = 1e-9, 1e-11

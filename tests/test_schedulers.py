@@ -9,7 +9,7 @@ import torch
 
 import minitorch_nn as mn
 from minitorch_nn.optim import SGD
-from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
+from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, StepLR
 
 
 def _sgd(lr: float) -> SGD:

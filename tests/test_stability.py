@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import minitorch_nn as mn
-from minitorch_nn.losses import Reduction
+from minitorch_nn.modules.loss import Reduction
 
 RTOL, ATOL = 1e-6, 1e-6
 SCALES = [1e4, 1e30]

@@ -24,8 +24,8 @@ from minitorch_nn.checkpoint.integrity import DIGESTS, metadata_digest, tensor_d
 from minitorch_nn.checkpoint.io import PathLike, _kind, atomic_write, rng_states
 from minitorch_nn.history import History
 from minitorch_nn.module import ModuleBase
-from minitorch_nn.optimizer_base import OptimizerBase, OptimizerState
-from minitorch_nn.schedulers import Scheduler, SchedulerState
+from minitorch_nn.optim.lr_scheduler import Scheduler, SchedulerState
+from minitorch_nn.optim.optimizer import OptimizerBase, OptimizerState
 
 __all__ = [
     "FORMAT",

@@ -11,8 +11,8 @@ from minitorch_nn.checkpoint.files import (
 )
 from minitorch_nn.checkpoint.io import PathLike, module_generators
 from minitorch_nn.module import ModuleBase
-from minitorch_nn.optimizer_base import OptimizerBase
-from minitorch_nn.schedulers import Scheduler
+from minitorch_nn.optim.lr_scheduler import Scheduler
+from minitorch_nn.optim.optimizer import OptimizerBase
 
 __all__ = ["load_checkpoint"]
 

@@ -11,7 +11,6 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from minitorch_nn.adam import Adam
 from minitorch_nn.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -19,20 +18,21 @@ from minitorch_nn.checkpoint import (
     load_checkpoint,
     read_checkpoint,
 )
-from minitorch_nn.classification_losses import CrossEntropyLoss
 from minitorch_nn.cli.datasets import Prepared, prepare
 from minitorch_nn.cli.outputs import check_existing, check_outputs
 from minitorch_nn.cli.settings import Settings, check_stored, resolve
-from minitorch_nn.containers import Sequential
 from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.distributed import init_from_env, is_main_process
 from minitorch_nn.history import EpochRecord, History
-from minitorch_nn.losses import MSELoss
 from minitorch_nn.module import Loss
+from minitorch_nn.modules.classification_losses import CrossEntropyLoss
+from minitorch_nn.modules.container import Sequential
+from minitorch_nn.modules.loss import MSELoss
 from minitorch_nn.network_summary import summary
-from minitorch_nn.optim import SGD
-from minitorch_nn.optimizer_base import OptimizerBase
-from minitorch_nn.schedulers import CosineAnnealingLR, Scheduler, StepLR
+from minitorch_nn.optim.adam import Adam
+from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, StepLR
+from minitorch_nn.optim.optimizer import OptimizerBase
+from minitorch_nn.optim.sgd import SGD
 from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.train import confusion_matrix, evaluate, fit
 from minitorch_nn.train.inputs import check_continues

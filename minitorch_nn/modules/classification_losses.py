@@ -6,8 +6,8 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.losses import Reduction, check_reduction
 from minitorch_nn.module import Loss
+from minitorch_nn.modules.loss import Reduction, check_reduction
 
 __all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss"]
 

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.layers import check_size, default_parameters
 from minitorch_nn.module import Module
+from minitorch_nn.modules.linear import check_size, default_parameters
 
 __all__ = ["Conv2d", "pair"]
 

@@ -6,8 +6,8 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.layers import check_size
 from minitorch_nn.module import Module
+from minitorch_nn.modules.linear import check_size
 from minitorch_nn.parameter import Buffer, Parameter
 
 __all__ = ["BatchNorm1d"]

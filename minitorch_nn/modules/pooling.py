@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.conv import pair
 from minitorch_nn.module import Module
+from minitorch_nn.modules.conv import pair
 
 __all__ = ["AvgPool2d", "MaxPool2d"]
 

@@ -7,7 +7,7 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.activations import Elementwise
+from minitorch_nn.modules.activation import Elementwise
 
 __all__ = ["GELU", "SiLU", "Softplus"]
 

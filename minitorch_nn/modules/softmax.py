@@ -6,7 +6,7 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor, shape_str
-from minitorch_nn.activations import Elementwise
+from minitorch_nn.modules.activation import Elementwise
 
 __all__ = ["LogSoftmax", "Softmax"]
 

@@ -7,7 +7,7 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.optimizer_base import Hyperparameters, OptimizerBase, check_lr, check_number
+from minitorch_nn.optim.optimizer import Hyperparameters, OptimizerBase, check_lr, check_number
 from minitorch_nn.parameter import Parameter
 
 __all__ = ["Adam", "AdamW"]

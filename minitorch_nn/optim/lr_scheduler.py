@@ -7,7 +7,7 @@ from typing import TypeAlias
 
 from typing_extensions import override
 
-from minitorch_nn.optimizer_base import OptimizerBase, check_number, check_positive_int
+from minitorch_nn.optim.optimizer import OptimizerBase, check_number, check_positive_int
 
 __all__ = ["CosineAnnealingLR", "Scheduler", "SchedulerState", "StepLR"]
 

@@ -7,7 +7,7 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.optimizer_base import Hyperparameters, OptimizerBase, check_bool, check_lr, check_number
+from minitorch_nn.optim.optimizer import Hyperparameters, OptimizerBase, check_bool, check_lr, check_number
 from minitorch_nn.parameter import Parameter
 
 __all__ = ["SGD", "HasParameters", "Optimizer"]
@@ -35,7 +35,7 @@ class HasParameters(Protocol):
     """Anything that yields ``Parameter`` objects, such as a ``Module``.
 
     Example:
-        >>> from minitorch_nn.layers import Linear
+        >>> from minitorch_nn.modules.linear import Linear
         >>> isinstance(Linear(3, 2), HasParameters)
         True
     """

@@ -9,8 +9,8 @@ at a time and names the first module whose forward output, or whose backward
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.containers import leaves
 from minitorch_nn.module import Loss, Module
+from minitorch_nn.modules.container import leaves
 from minitorch_nn.parameter import Parameter
 
 __all__ = ["NonFiniteError", "first_nonfinite_backward", "first_nonfinite_forward", "grads_are_finite"]

@@ -16,8 +16,8 @@ from minitorch_nn.data.batches import TensorLoader
 from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
 from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.module import Loss, Module
-from minitorch_nn.optimizer_base import OptimizerBase
-from minitorch_nn.schedulers import Scheduler
+from minitorch_nn.optim.lr_scheduler import Scheduler
+from minitorch_nn.optim.optimizer import OptimizerBase
 from minitorch_nn.train.evaluation import Evaluation, batch_total, error_count, evaluate, pooled
 from minitorch_nn.train.finite import (
     NonFiniteError,

@@ -1,0 +1,51 @@
+"""The module library: every layer, activation and loss, one file per family as torch names them.
+
+Each module keeps the contract of ``minitorch_nn.module``: ``forward`` caches
+what ``backward`` needs, ``backward`` returns the input gradient and adds the
+parameter gradients into each ``Parameter.grad``.
+
+- ``linear``: ``Linear``, ``Flatten``
+- ``activation``: elementwise activations, ``Softmax`` and ``LogSoftmax``
+- ``loss``: regression and classification losses
+- ``conv``, ``pooling``, ``normalization``, ``dropout``
+- ``container``: ``Sequential``
+"""
+
+from minitorch_nn.modules.activation import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minitorch_nn.modules.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
+from minitorch_nn.modules.container import Sequential
+from minitorch_nn.modules.conv import Conv2d
+from minitorch_nn.modules.dropout import Dropout
+from minitorch_nn.modules.linear import Flatten, Linear
+from minitorch_nn.modules.loss import HuberLoss, L1Loss, MSELoss
+from minitorch_nn.modules.normalization import BatchNorm1d
+from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
+from minitorch_nn.modules.smooth_activations import GELU, SiLU, Softplus
+from minitorch_nn.modules.softmax import LogSoftmax, Softmax
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "AvgPool2d",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "HuberLoss",
+    "Identity",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+]
