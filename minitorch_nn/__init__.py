@@ -9,22 +9,31 @@ those buffers. Everything runs on plain torch tensors, without autograd.
 from minitorch_nn import checkpoint, data, distributed, init, plot, train
 from minitorch_nn.gradcheck import GradcheckError, gradcheck
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
-from minitorch_nn.modules.activation import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from minitorch_nn.modules.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
+from minitorch_nn.modules.activation import (
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from minitorch_nn.modules.container import Sequential
 from minitorch_nn.modules.conv import Conv2d
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Flatten, Linear
-from minitorch_nn.modules.loss import HuberLoss, L1Loss, MSELoss
+from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from minitorch_nn.modules.normalization import BatchNorm1d
 from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
-from minitorch_nn.modules.smooth_activations import GELU, SiLU, Softplus
-from minitorch_nn.modules.softmax import LogSoftmax, Softmax
 from minitorch_nn.network_summary import summary
 from minitorch_nn.optim.adam import Adam, AdamW
 from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, SchedulerState, StepLR
-from minitorch_nn.optim.optimizer import OptimizerBase, OptimizerState
-from minitorch_nn.optim.sgd import SGD, HasParameters, Optimizer
+from minitorch_nn.optim.optimizer import HasParameters, Optimizer, OptimizerBase, OptimizerState
+from minitorch_nn.optim.sgd import SGD
 from minitorch_nn.parameter import Buffer, Parameter
 from minitorch_nn.spec import NetworkSpec
 

@@ -13,11 +13,20 @@ import torch
 
 from minitorch_nn import init
 from minitorch_nn.module import Module
-from minitorch_nn.modules.activation import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minitorch_nn.modules.activation import (
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+)
 from minitorch_nn.modules.container import Sequential
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Linear
-from minitorch_nn.modules.smooth_activations import GELU, SiLU, Softplus
 
 __all__ = ["ACTIVATIONS", "NetworkSpec", "available_memory", "format_bytes", "parse_layers"]
 

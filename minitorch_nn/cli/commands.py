@@ -25,9 +25,8 @@ from minitorch_nn.data import DATA_DIR_ENV
 from minitorch_nn.distributed import init_from_env, is_main_process
 from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.module import Loss
-from minitorch_nn.modules.classification_losses import CrossEntropyLoss
 from minitorch_nn.modules.container import Sequential
-from minitorch_nn.modules.loss import MSELoss
+from minitorch_nn.modules.loss import CrossEntropyLoss, MSELoss
 from minitorch_nn.network_summary import summary
 from minitorch_nn.optim.adam import Adam
 from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, StepLR

@@ -11,17 +11,26 @@ parameter gradients into each ``Parameter.grad``.
 - ``container``: ``Sequential``
 """
 
-from minitorch_nn.modules.activation import ELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from minitorch_nn.modules.classification_losses import BCEWithLogitsLoss, CrossEntropyLoss
+from minitorch_nn.modules.activation import (
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from minitorch_nn.modules.container import Sequential
 from minitorch_nn.modules.conv import Conv2d
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Flatten, Linear
-from minitorch_nn.modules.loss import HuberLoss, L1Loss, MSELoss
+from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from minitorch_nn.modules.normalization import BatchNorm1d
 from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
-from minitorch_nn.modules.smooth_activations import GELU, SiLU, Softplus
-from minitorch_nn.modules.softmax import LogSoftmax, Softmax
 
 __all__ = [
     "ELU",

@@ -7,8 +7,8 @@
 
 from minitorch_nn.optim.adam import Adam, AdamW
 from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, SchedulerState, StepLR
-from minitorch_nn.optim.optimizer import OptimizerBase, OptimizerState
-from minitorch_nn.optim.sgd import SGD, HasParameters, Optimizer
+from minitorch_nn.optim.optimizer import HasParameters, Optimizer, OptimizerBase, OptimizerState
+from minitorch_nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",

@@ -1,17 +1,52 @@
-"""``OptimizerBase``: what every optimizer shares (the step loop, ``zero_grad``, the state dict)."""
+"""What every optimizer shares: the ``Optimizer`` and ``HasParameters`` protocols, ``OptimizerBase`` (the step
+loop, ``zero_grad``, the state dict) and the state types."""
 
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
-from typing import TypeAlias, TypedDict
+from typing import Protocol, TypeAlias, TypedDict, runtime_checkable
 
 import torch
 
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Parameter
 
-__all__ = ["Hyperparameters", "OptimizerBase", "OptimizerState"]
+__all__ = ["HasParameters", "Hyperparameters", "Optimizer", "OptimizerBase", "OptimizerState"]
+
+
+@runtime_checkable
+class Optimizer(Protocol):
+    """What a training loop needs from an optimizer.
+
+    Example:
+        >>> import torch
+        >>> from minitorch_nn.optim import SGD
+        >>> isinstance(SGD([Parameter(torch.zeros(2))], lr=0.1), Optimizer)
+        True
+    """
+
+    def step(self) -> None:
+        """Update every parameter's ``value`` from its ``grad``, in place."""
+
+    def zero_grad(self) -> None:
+        """Zero every parameter's ``grad``, in place."""
+
+
+@runtime_checkable
+class HasParameters(Protocol):
+    """Anything that yields ``Parameter`` objects, such as a ``Module``.
+
+    Example:
+        >>> from minitorch_nn.modules.linear import Linear
+        >>> isinstance(Linear(3, 2), HasParameters)
+        True
+    """
+
+    def parameters(self) -> Iterable[Parameter]:
+        """Yield the parameters."""
+        ...
+
 
 Hyperparameters: TypeAlias = dict[str, float | bool]
 """Hyperparameter names and values: JSON-able scalars."""

@@ -1,7 +1,6 @@
-"""Optimizers: the ``Optimizer`` and ``HasParameters`` protocols, and ``SGD``."""
+"""``SGD``: stochastic gradient descent with momentum, dampening, weight decay and Nesterov."""
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
 
 import torch
 from typing_extensions import override
@@ -10,39 +9,7 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.optim.optimizer import Hyperparameters, OptimizerBase, check_bool, check_lr, check_number
 from minitorch_nn.parameter import Parameter
 
-__all__ = ["SGD", "HasParameters", "Optimizer"]
-
-
-@runtime_checkable
-class Optimizer(Protocol):
-    """What a training loop needs from an optimizer.
-
-    Example:
-        >>> import torch
-        >>> isinstance(SGD([Parameter(torch.zeros(2))], lr=0.1), Optimizer)
-        True
-    """
-
-    def step(self) -> None:
-        """Update every parameter's ``value`` from its ``grad``, in place."""
-
-    def zero_grad(self) -> None:
-        """Zero every parameter's ``grad``, in place."""
-
-
-@runtime_checkable
-class HasParameters(Protocol):
-    """Anything that yields ``Parameter`` objects, such as a ``Module``.
-
-    Example:
-        >>> from minitorch_nn.modules.linear import Linear
-        >>> isinstance(Linear(3, 2), HasParameters)
-        True
-    """
-
-    def parameters(self) -> Iterable[Parameter]:
-        """Yield the parameters."""
-        ...
+__all__ = ["SGD"]
 
 
 class SGD(OptimizerBase):
