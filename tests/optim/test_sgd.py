@@ -8,7 +8,7 @@ import torch
 
 import minitorch_nn as mn
 from minitorch_nn.optim import SGD
-from tests.optim_reference import LeastSquares, assert_same_trajectory
+from tests.optim.reference import LeastSquares, assert_same_trajectory
 
 
 def test_step_follows_hand_formula() -> None:

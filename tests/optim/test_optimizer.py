@@ -11,7 +11,7 @@ from minitorch_nn.optim import SGD
 from minitorch_nn.optim.adam import Adam, AdamW
 from minitorch_nn.optim.optimizer import OptimizerBase, OptimizerState
 from minitorch_nn.parameter import Parameter
-from tests.optim_reference import SHAPES, LeastSquares, fill_grads
+from tests.optim.reference import SHAPES, LeastSquares, fill_grads
 
 Make = Callable[[list[Parameter]], OptimizerBase]
 

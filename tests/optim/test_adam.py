@@ -8,7 +8,7 @@ import torch
 
 import minitorch_nn as mn
 from minitorch_nn.optim.adam import Adam, AdamW
-from tests.optim_reference import LeastSquares, assert_same_trajectory
+from tests.optim.reference import LeastSquares, assert_same_trajectory
 
 SETTINGS: list[tuple[float, tuple[float, float], float]] = [
     (1e-3, (0.9, 0.999), 1e-8),  # torch's defaults

@@ -1,0 +1,1 @@
+"""Tests of the optimizers and schedules, mirroring minitorch_nn/optim/."""
