@@ -93,6 +93,19 @@ def _stored_setting(key: str, value: object) -> Callable[[Path], None]:
     return edit
 
 
+def _epoch(epoch: int) -> Callable[[Path], None]:
+    """Write the checkpoint again claiming ``epoch`` epochs beside its 3 records (valid digests)."""
+
+    def edit(path: Path) -> None:
+        saved = read_checkpoint(path)
+        spec = NetworkSpec.from_dict(saved.metadata["spec"])  # type: ignore[arg-type]  # the stored dict
+        model = spec.build(0)
+        model.load_state_dict(saved.model)
+        save_checkpoint(path, model, epoch=epoch, history=saved.history, metadata=saved.metadata)
+
+    return edit
+
+
 RUN_CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ("flipped-tensor-byte", _flip_tensor_byte, "is corrupted"),
     ("truncated", _truncate, "truncated"),
@@ -115,6 +128,7 @@ RUN_CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ),
     ("step-size-0", _stored_setting("step_size", 0), "stored setting step_size: expected an integer >= 1"),
     ("unknown-setting", _stored_setting("colour", "blue"), "unknown stored setting 'colour'"),
+    ("epoch-beside-history", _epoch(7), "expected its epoch to count its history's records, got epoch 7"),
 ]
 
 

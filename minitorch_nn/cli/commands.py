@@ -150,6 +150,11 @@ def stored_run(path: Path) -> tuple[Checkpoint, dict[str, object], NetworkSpec]:
         raise CheckpointError(f"{path}: {error}") from None
     if rebuilt != network:
         raise CheckpointError(f"{path}: its stored spec {spec} disagrees with its stored settings")
+    if saved.epoch != len(saved.history):
+        raise CheckpointError(
+            f"{path}: expected its epoch to count its history's records, got epoch {saved.epoch} "
+            f"and {len(saved.history)} records"
+        )
     return saved, settings, network
 
 
