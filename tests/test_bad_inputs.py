@@ -562,6 +562,10 @@ CLI_CASES: list[tuple[list[str], str]] = [
         ["train", "--checkpoint", "{tmp}/run.safetensors", "--metrics", "{tmp}/run.safetensors"],
         "--checkpoint and --metrics name the same file, {tmp}/run.safetensors: each output needs its own",
     ),
+    (
+        ["train", "--checkpoint", "{tmp}/run.safetensors", "--metrics", "{tmp}/run.safetensors.lock"],
+        "--metrics names {tmp}/run.safetensors.lock, the lock file of --checkpoint, which the run removes",
+    ),
     (["train", "--checkpoint", "{tmp}"], "--checkpoint: {tmp} is a folder"),
     (["train", "--metrics", "{tmp}"], "--metrics: {tmp} is a folder"),
     (["train", "--checkpoint", "/dev/full"], "--checkpoint: /dev/full is a character device"),
@@ -641,6 +645,7 @@ CLI_IDS = [
     "confusion-is-the-checkpoint",
     "plot-is-the-checkpoint",
     "metrics-is-the-checkpoint",
+    "metrics-is-the-lock-file",
     "checkpoint-is-a-folder",
     "metrics-is-a-folder",
     "checkpoint-is-a-device",

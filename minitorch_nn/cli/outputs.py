@@ -13,7 +13,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from minitorch_nn.checkpoint import output_path_problem
+from minitorch_nn.checkpoint import CheckpointLock, output_path_problem
 
 __all__ = ["OUTPUTS", "check_existing", "check_outputs", "output_path"]
 
@@ -49,6 +49,12 @@ def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         seen[real] = flag
     if args.command == "evaluate" and os.path.realpath(args.checkpoint) in seen:
         parser.error(f"--confusion would overwrite the checkpoint {args.checkpoint}")
+    if args.command == "train" and args.checkpoint is not None:
+        lock = str(CheckpointLock(args.checkpoint).lock_path)
+        if lock in seen:
+            parser.error(
+                f"--{seen[lock]} names {lock}, the lock file of --checkpoint, which the run removes"
+            )
 
 
 def check_existing(parser: argparse.ArgumentParser, args: argparse.Namespace, resume: bool) -> None:
