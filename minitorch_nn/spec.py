@@ -298,17 +298,18 @@ class NetworkSpec:
         """
         self.check_memory(dtype, device)
         generator = torch.Generator().manual_seed(seed)
-        model = Sequential()
+        modules: list[Module] = []  # one Sequential(*modules): its instance check walks the tree once
         for index, (size_in, size_out) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
-            model.append(Linear(size_in, size_out, generator=generator, dtype=dtype))
+            modules.append(Linear(size_in, size_out, generator=generator, dtype=dtype))
             if index < len(self.layers) - 2:
-                model.append(ACTIVATIONS[self.activation]())
+                modules.append(ACTIVATIONS[self.activation]())
                 if self.dropout > 0:
-                    model.append(
+                    modules.append(
                         Dropout(self.dropout, generator=torch.Generator().manual_seed(seed + 1 + index))
                     )
         if self.output_activation is not None:
-            model.append(ACTIVATIONS[self.output_activation]())
+            modules.append(ACTIVATIONS[self.output_activation]())
+        model = Sequential(*modules)
         if self.init_std is not None:
             torch.manual_seed(seed)
             for param in model.parameters():

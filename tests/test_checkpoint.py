@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+from safetensors import safe_open
 
 import minitorch_nn as mn
 from minitorch_nn.checkpoint import (
@@ -30,6 +31,7 @@ from minitorch_nn.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
+from minitorch_nn.checkpoint.integrity import tensor_digest
 from minitorch_nn.history import EpochRecord, History
 
 
@@ -588,3 +590,23 @@ def test_a_fifo_is_refused_by_read_checkpoint_instead_of_blocking(tmp_path: Path
     expected = f"read_checkpoint: {fifo} is a FIFO (named pipe), not a checkpoint file"
     with pytest.raises(CheckpointError, match=f"^{re.escape(expected)}$"):
         read_checkpoint(fifo)
+
+
+@pytest.mark.parametrize("key", ["rng/torch", "rng/generator"])
+def test_an_invalid_generator_state_is_refused_before_anything_changes(tmp_path: Path, key: str) -> None:
+    """A state of the right shape that no generator accepts (all zeros), saved with a valid digest."""
+    path = tmp_path / "run.safetensors"
+    save_checkpoint(path, mn.Sequential(mn.Linear(2, 2)), generator=torch.Generator().manual_seed(0))
+    with safe_open(path, "pt") as file:
+        metadata = dict(file.metadata())
+        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118  # no __iter__
+    tensors[key] = torch.zeros_like(tensors[key])
+    digests = json.loads(metadata["digests"])
+    digests["tensors"][key] = tensor_digest(key, tensors[key])
+    metadata["digests"] = json.dumps(digests)
+    path.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
+    target = mn.Sequential(mn.Linear(2, 2))
+    before = {name: value.clone() for name, value in target.state_dict().items()}
+    with pytest.raises(CheckpointError, match=f"the state of generator '{key[4:]}' is not valid"):
+        load_checkpoint(path, target, generator=torch.Generator())
+    assert all(torch.equal(before[name], value) for name, value in target.state_dict().items())

@@ -28,8 +28,10 @@ import safetensors.torch
 import torch
 from safetensors import safe_open
 
+import minitorch_nn as mn
 import minitorch_nn.checkpoint.io as checkpoint_io
 from minitorch_nn.checkpoint import read_checkpoint, save_checkpoint
+from minitorch_nn.checkpoint.integrity import tensor_digest
 from minitorch_nn.cli import main
 from minitorch_nn.cli.commands import stored_run
 from minitorch_nn.spec import NetworkSpec
@@ -84,13 +86,28 @@ def _stored_setting(key: str, value: object) -> Callable[[Path], None]:
     def edit(path: Path) -> None:
         saved = read_checkpoint(path)
         settings = dict(saved.metadata["settings"])  # type: ignore[call-overload]  # a dict, checked below
-        settings[key] = value
+        if value is None:
+            del settings[key]
+        else:
+            settings[key] = value
         spec = NetworkSpec.from_dict(saved.metadata["spec"])  # type: ignore[arg-type]  # the stored dict
         model = spec.build(0)
         model.load_state_dict(saved.model)
         save_checkpoint(path, model, epoch=saved.epoch, metadata={**saved.metadata, "settings": settings})
 
     return edit
+
+
+def _zero_tensor(path: Path, key: str) -> None:
+    """Zero one tensor and record its new digest: a deliberate edit that the digests cannot catch."""
+    with safe_open(path, "pt") as file:
+        metadata = dict(file.metadata())
+        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118  # no __iter__
+    tensors[key] = torch.zeros_like(tensors[key])
+    digests = json.loads(metadata["digests"])
+    digests["tensors"][key] = tensor_digest(key, tensors[key])
+    metadata["digests"] = json.dumps(digests)
+    path.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
 
 
 def _epoch(epoch: int) -> Callable[[Path], None]:
@@ -129,6 +146,7 @@ RUN_CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ("step-size-0", _stored_setting("step_size", 0), "stored setting step_size: expected an integer >= 1"),
     ("unknown-setting", _stored_setting("colour", "blue"), "unknown stored setting 'colour'"),
     ("epoch-beside-history", _epoch(7), "expected its epoch to count its history's records, got epoch 7"),
+    ("missing-setting", _stored_setting("loss", None), "missing stored setting 'loss'"),
 ]
 
 
@@ -490,3 +508,79 @@ def test_a_real_full_disk_keeps_the_previous_checkpoint(
     assert str(path) in line and what.format(path=path) in line and "No space left on device" in line
     assert path.read_bytes() == before
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "run.safetensors"]
+
+
+def test_a_resume_refuses_a_metrics_file_that_runs_on_beyond_the_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup of epoch 2 resumed onto the metrics of a run that went on to epoch 5: nothing is cut."""
+    path, metrics, backup = (
+        tmp_path / "run.safetensors",
+        tmp_path / "m.jsonl",
+        tmp_path / "backup.safetensors",
+    )
+    assert main([*DISK, "--epochs", "2", "--checkpoint", str(path), "--metrics", str(metrics)]) == 0
+    shutil.copyfile(path, backup)
+    assert (
+        main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--metrics", str(metrics)])
+        == 0
+    )
+    before = metrics.read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as excinfo:
+        main(["train", "--checkpoint", str(backup), "--resume", "--epochs", "3", "--metrics", str(metrics)])
+    assert excinfo.value.code == 2
+    assert "has 5 lines, more than the checkpoint's 2 epochs" in _one_line_error(capsys)
+    assert metrics.read_text() == before
+
+
+def test_a_second_run_on_a_metrics_file_in_use_names_the_other_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    metrics = tmp_path / "m.jsonl"
+    metrics.write_text("")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from minitorch_nn.checkpoint import CheckpointLock\n"
+         f"with CheckpointLock({str(metrics)!r}):\n    print('locked', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        capsys.readouterr()
+        argv = [*DISK, "--epochs", "1", "--metrics", str(metrics), "--overwrite"]
+        assert main([*argv, "--checkpoint", str(tmp_path / "run.safetensors")]) == 1
+        assert f"process {holder.pid}" in _one_line_error(capsys)
+        assert not (tmp_path / "run.safetensors.lock").exists()  # the first lock was given back
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_a_checkpoint_that_does_not_fit_is_one_line(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stored settings and spec say 2,16,2 but the tensors are 2,8,2: the mismatch lines become one line."""
+    path = _copy(trained, tmp_path)
+    saved = read_checkpoint(path)
+    settings = {**saved.metadata["settings"], "layers": [2, 16, 2]}  # type: ignore[dict-item]  # a dict
+    spec = {**saved.metadata["spec"], "layers": [2, 16, 2]}  # type: ignore[dict-item]  # a dict
+    save_checkpoint(path, mn.Sequential(mn.Linear(2, 8), mn.ReLU(), mn.Linear(8, 2)), epoch=saved.epoch,
+                    history=saved.history, metadata={"settings": settings, "spec": spec})  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(path)]) == 1
+    line = _one_line_error(capsys)
+    assert "shape mismatch for 0.weight" in line and "; " in line
+
+
+@pytest.mark.parametrize("key", ["rng/torch", "rng/generator"])
+def test_a_resume_refuses_an_invalid_rng_state_before_changing_anything(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    path = _copy(trained, tmp_path)
+    _zero_tensor(path, key)
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert f"the state of generator {key.removeprefix('rng/')!r} is not valid" in line
+    assert path.read_bytes() == before

@@ -13,7 +13,7 @@ import torch
 from typing_extensions import override
 
 import minitorch_nn as mn
-from minitorch_nn.checkpoint import CheckpointLockedError, save_checkpoint
+from minitorch_nn.checkpoint import CheckpointLockedError, OutputPathError, save_checkpoint
 from minitorch_nn.data import TensorLoader
 from minitorch_nn.train import NonFiniteError, confusion_matrix, evaluate, fit
 
@@ -356,3 +356,19 @@ def test_fit_refuses_a_checkpoint_another_process_is_writing(tmp_path: Path) -> 
     fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1), data, epochs=1, batch_size=4,
         checkpoint=path)  # fmt: skip
     assert path.is_file()
+
+
+@pytest.mark.parametrize("argument", ["checkpoint", "metrics"])
+def test_fit_refuses_a_folder_as_an_output_before_the_first_epoch(tmp_path: Path, argument: str) -> None:
+    model = mn.Sequential(mn.Linear(2, 2))
+    linear = model[0]
+    assert isinstance(linear, mn.Linear)
+    before = linear.weight.value.clone()
+    outputs = {"checkpoint": tmp_path if argument == "checkpoint" else None}
+    with pytest.raises(OutputPathError, match=f"fit: {argument}: .* is a folder"):
+        fit(
+            model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1),
+            (torch.randn(8, 2), torch.tensor([0, 1] * 4)), epochs=3, batch_size=4,
+            checkpoint=outputs["checkpoint"], metrics=tmp_path if argument == "metrics" else None,
+        )  # fmt: skip
+    assert torch.equal(linear.weight.value, before)  # no epoch trained

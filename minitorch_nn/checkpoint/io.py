@@ -110,6 +110,16 @@ def output_path_problem(path: PathLike) -> str | None:
         return f"{named}: {folder} is not a folder"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"{named}: its folder {folder} is not writable"
+    longest = len(os.fsencode(_temporary(final).name)) + 3  # room for a 10-digit pid
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if longest > limit:
+        return (
+            f"{named}: its name is too long: the temporary files written beside it need "
+            f"{longest} bytes, more than the {limit} its folder allows"
+        )
     return None
 
 

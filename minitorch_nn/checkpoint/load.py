@@ -4,6 +4,7 @@ import json
 
 import torch
 
+from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint.files import (
     Checkpoint,
     CheckpointError,
@@ -42,7 +43,17 @@ def _generators(
                 f"{where}: expected the state of generator {key!r} to have shape "
                 f"{tuple(target.get_state().shape)} (uint8), got {tuple(state.shape)} ({state.dtype})"
             )
+        _check_state(where, key, state, torch.Generator(device=target.device))
     return targets
+
+
+def _check_state(where: str, key: str, state: Tensor, scratch: torch.Generator) -> None:
+    """Raise ``CheckpointError`` unless ``state`` is one a generator accepts (tried on ``scratch``)."""
+    try:
+        scratch.set_state(state)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "refused"
+        raise CheckpointError(f"{where}: the state of generator {key!r} is not valid ({first})") from None
 
 
 def _load_states(
@@ -126,6 +137,8 @@ def load_checkpoint(
     cuda = sorted(key for key in checkpoint.rng if key.startswith("cuda."))
     if restore_rng and "torch" not in checkpoint.rng:
         raise CheckpointError(f"{where}: the checkpoint has no torch RNG state")
+    if restore_rng:
+        _check_state(where, "torch", checkpoint.rng["torch"], torch.Generator())
     _load_states(where, checkpoint, optimizer, scheduler)
     model.load_state_dict(checkpoint.model)
     for key, target in generators.items():

@@ -132,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
     except (NonFiniteError, CheckpointError) as error:
-        print(f"{command}: error: {error}", file=sys.stderr)
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        print(f"{command}: error: {'; '.join(lines)}", file=sys.stderr)  # one line, every detail kept
         return 1
     except OSError as error:
         if isinstance(error, BrokenPipeError):

@@ -15,7 +15,6 @@ from minitorch_nn.checkpoint import (
     Checkpoint,
     CheckpointError,
     CheckpointLock,
-    load_checkpoint,
     read_checkpoint,
 )
 from minitorch_nn.cli.datasets import Prepared, prepare
@@ -178,11 +177,18 @@ def _build(parser: argparse.ArgumentParser, spec: NetworkSpec, *args: Any, **kwa
         parser.error(str(error))
 
 
-def _run_lock(path: Path | None) -> AbstractContextManager[object]:
-    """The checkpoint's lock for the life of the run, held by the one process that writes it."""
-    if path is None or os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 writes
-        return contextlib.nullcontext()
-    return CheckpointLock(path)
+def _run_lock(*paths: Path | None) -> AbstractContextManager[object]:
+    """Locks on the run's checkpoint and metrics files for its life, held by the process that writes them."""
+    stack = contextlib.ExitStack()
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 writes
+        try:
+            for path in paths:
+                if path is not None:
+                    stack.enter_context(CheckpointLock(path))
+        except BaseException:
+            stack.close()  # release what was taken before the lock that failed
+            raise
+    return stack
 
 
 def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -195,7 +201,7 @@ def train_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     """
     check_outputs(parser, args)
     resume = _resuming(parser, args)
-    with _run_lock(args.checkpoint):
+    with _run_lock(args.checkpoint, args.metrics):
         check_existing(parser, args, resume)
         saved, stored, _ = stored_run(args.checkpoint) if resume else (None, None, None)
         settings = _settings(parser, args, stored)
@@ -268,7 +274,10 @@ def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     settings = resolve(data_options, stored, None)
     data = _data(parser, settings, spec)
     model = _build(parser, spec, 0, dtype=data.train[0].dtype, device=args.device)
-    load_checkpoint(args.checkpoint, model, restore_rng=False)
+    try:  # the weights of the very read whose epoch is printed, not of a later save
+        model.load_state_dict(saved.model)
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{args.checkpoint}: {error}") from None
     data = _to(data, args.device)
     split = data.test if args.split == "test" else data.train
     result = evaluate(model, _loss(settings), split, batch_size=args.batch_size)

@@ -25,6 +25,8 @@ def output_path(text: str) -> Path:
     """An argparse type: a path to write; the empty text is refused (``Path("")`` would be ``.``)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}")
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"expected a file path, got the folder path {text!r}")
     return Path(text)
 
 
@@ -52,9 +54,7 @@ def check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     if args.command == "train" and args.checkpoint is not None:
         lock = str(CheckpointLock(args.checkpoint).lock_path)
         if lock in seen:
-            parser.error(
-                f"--{seen[lock]} names {lock}, the lock file of --checkpoint, which the run removes"
-            )
+            parser.error(f"--{seen[lock]} names {lock}, the lock file of --checkpoint, which the run removes")
 
 
 def check_existing(parser: argparse.ArgumentParser, args: argparse.Namespace, resume: bool) -> None:

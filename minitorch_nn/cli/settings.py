@@ -99,7 +99,7 @@ PRESETS: dict[str, dict[str, object]] = {
 
 
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
-SEED_LIMIT = 2**63  # the spec seeds each Dropout with seed + 1 + index, and torch takes < 2**64
+SEED_LIMIT = 2**63  # seeds: Dropout gets seed + 1 + index, torch takes < 2**64; batch sizes: int64
 
 Check = Callable[[object], object]
 """A rule for one setting: returns the value, or raises ``ValueError("expected ..., got ...")``."""
@@ -189,7 +189,7 @@ RULES: dict[str, Check] = {
     "gamma": number(0, 1, above=True),
     "t_max": optional(count(1)),
     "epochs": count(0),
-    "batch_size": count(0),
+    "batch_size": count(0, SEED_LIMIT),
     "seed": count(0, SEED_LIMIT),
     "input_scale": optional(number(0, above=True)),
     "log_format": choice("epoch", "notebook", "none"),
@@ -201,6 +201,11 @@ assert RULES.keys() == DEFAULTS.keys()
 
 def check_stored(stored: dict[str, object]) -> None:
     """Raise ``ValueError`` naming the first setting read from a checkpoint that breaks its rule."""
+    missing = [key for key in RULES if key not in stored]
+    if missing:
+        raise ValueError(
+            f"missing stored setting {missing[0]!r} (a train checkpoint stores all {len(RULES)})"
+        )
     for key, value in stored.items():
         if key not in RULES:
             raise ValueError(f"unknown stored setting {key!r}")

@@ -41,10 +41,11 @@ def open_metrics(stack: ExitStack, metrics: PathLike | TextIO | None, history: H
     """The metrics stream, holding one line for each record ``history`` already has.
 
     A fresh run (an empty ``history``) starts the file anew. A resumed run
-    keeps the file's lines and appends to them: lines that the checkpoint's
-    history does not hold yet (an epoch that ended after the last checkpoint
-    was written) are dropped, missing ones are written from the history, and
-    a file whose lines disagree with the history (another run's) is refused.
+    keeps the file's lines and appends to them: the one line that the
+    checkpoint's history does not hold yet (an epoch whose metrics were
+    written but whose checkpoint was not) is dropped, missing ones are
+    written from the history, and a file whose lines disagree with the
+    history, or run on beyond it (another run's), is refused.
     """
     if metrics is None:
         return None
@@ -71,3 +72,18 @@ def check_continues(path: PathLike, history: History) -> None:
                 f"fit: the metrics file {path} does not continue the checkpoint's history: line {index + 1} "
                 f"is {lines[index][:80]!r}, expected {record.to_json()[:80]!r}; give another metrics file"
             )
+    beyond = [line for line in lines[len(history) :] if line.strip()]
+    if len(beyond) > 1 or (beyond and _epoch_of(beyond[0]) != len(history) + 1):
+        raise ValueError(
+            f"fit: the metrics file {path} has {len(history) + len(beyond)} lines, more than the "
+            f"checkpoint's {len(history)} epochs and the one a run stopped between its two writes "
+            "leaves: its later lines belong to another run; give another metrics file"
+        )
+
+
+def _epoch_of(line: str) -> object:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record.get("epoch") if isinstance(record, dict) else None

@@ -1,6 +1,7 @@
 """``fit``: the training loop, with progress bars, JSON metrics, checkpoints and non-finite checks."""
 
 import math
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -10,7 +11,13 @@ from typing import TextIO
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.checkpoint import CheckpointLock, load_checkpoint, save_checkpoint
+from minitorch_nn.checkpoint import (
+    CheckpointLock,
+    OutputPathError,
+    load_checkpoint,
+    output_path_problem,
+    save_checkpoint,
+)
 from minitorch_nn.checkpoint.io import PathLike
 from minitorch_nn.data.batches import TensorLoader
 from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
@@ -162,6 +169,8 @@ def fit(
         ValueError: on an empty data set, a bad count, non-finite inputs, ``resume`` beyond ``epochs``,
             or a metrics file that does not continue the resumed history.
         CheckpointError: if the checkpoint is broken, does not fit, or is locked by another run.
+        OutputPathError: if ``checkpoint`` or ``metrics`` names a folder, a device or another
+            non-regular file, or a path whose folder is missing (checked before the first epoch).
 
     Example:
         >>> import minitorch_nn as mn
@@ -185,6 +194,9 @@ def fit(
     if generator is None:
         generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_()))
     main = is_main_process()
+    for name, path in (("checkpoint", checkpoint), ("metrics", metrics)):
+        if main and isinstance(path, str | os.PathLike) and (problem := output_path_problem(path)):
+            raise OutputPathError(f"fit: {name}: {problem}")
     with ExitStack() as stack:
         if checkpoint is not None and main:
             stack.enter_context(CheckpointLock(checkpoint))  # held until the last epoch is saved
