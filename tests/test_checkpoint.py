@@ -610,3 +610,18 @@ def test_an_invalid_generator_state_is_refused_before_anything_changes(tmp_path:
     with pytest.raises(CheckpointError, match=f"the state of generator '{key[4:]}' is not valid"):
         load_checkpoint(path, target, generator=torch.Generator())
     assert all(torch.equal(before[name], value) for name, value in target.state_dict().items())
+
+
+def test_a_header_claiming_more_than_the_file_is_refused_before_the_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file of random bytes must not be read whole (into memory) only to be refused."""
+    path = tmp_path / "big.safetensors"
+    with path.open("wb") as file:
+        file.write((2**62).to_bytes(8, "little"))
+        file.truncate(2**30)  # 1 GiB, sparse
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the whole file was read"))
+    with pytest.raises(
+        CheckpointError, match=f"its header claims {2**62} bytes, but only {2**30 - 8} follow"
+    ):
+        read_checkpoint(path)

@@ -334,6 +334,13 @@ def _read(path: PathLike, *, stacklevel: int) -> Checkpoint:
     kind = _kind(os.stat(source).st_mode)
     if kind is not None:
         raise CheckpointError(f"{where} is {kind}, not a checkpoint file")
+    with open(source, "rb") as file:  # a header claiming more than the file holds: refused before reading
+        prefix, total = file.read(8), os.fstat(file.fileno()).st_size
+    if len(prefix) == 8 and int.from_bytes(prefix, "little") > total - 8:
+        raise CheckpointError(
+            f"{where}: not a safetensors file, or truncated: its header claims "
+            f"{int.from_bytes(prefix, 'little')} bytes, but only {total - 8} follow"
+        )
     data = source.read_bytes()
     meta = _header(where, data).get("__metadata__")
     found = meta.get("format") if isinstance(meta, dict) else None
