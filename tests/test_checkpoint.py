@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
-from safetensors import safe_open
 
 import minitorch_nn as mn
 from minitorch_nn.checkpoint import (
@@ -31,8 +30,8 @@ from minitorch_nn.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from minitorch_nn.checkpoint.integrity import tensor_digest
 from minitorch_nn.history import EpochRecord, History
+from tests.run_outputs import zero_tensor
 
 
 def trained() -> tuple[mn.Sequential, mn.SGD, mn.StepLR]:
@@ -597,14 +596,7 @@ def test_an_invalid_generator_state_is_refused_before_anything_changes(tmp_path:
     """A state of the right shape that no generator accepts (all zeros), saved with a valid digest."""
     path = tmp_path / "run.safetensors"
     save_checkpoint(path, mn.Sequential(mn.Linear(2, 2)), generator=torch.Generator().manual_seed(0))
-    with safe_open(path, "pt") as file:
-        metadata = dict(file.metadata())
-        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118  # no __iter__
-    tensors[key] = torch.zeros_like(tensors[key])
-    digests = json.loads(metadata["digests"])
-    digests["tensors"][key] = tensor_digest(key, tensors[key])
-    metadata["digests"] = json.dumps(digests)
-    path.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
+    zero_tensor(path, key)
     target = mn.Sequential(mn.Linear(2, 2))
     before = {name: value.clone() for name, value in target.state_dict().items()}
     with pytest.raises(CheckpointError, match=f"the state of generator '{key[4:]}' is not valid"):

@@ -31,10 +31,10 @@ from safetensors import safe_open
 import minitorch_nn as mn
 import minitorch_nn.checkpoint.io as checkpoint_io
 from minitorch_nn.checkpoint import read_checkpoint, save_checkpoint
-from minitorch_nn.checkpoint.integrity import tensor_digest
 from minitorch_nn.cli import main
 from minitorch_nn.cli.commands import stored_run
 from minitorch_nn.spec import NetworkSpec
+from tests.run_outputs import locked_by_another_process, zero_tensor
 
 ROOT = Path(__file__).resolve().parent.parent
 DISK = ["train", "--dataset", "disk", "--layers", "2,8,2", "--batch-size", "100", "--quiet"]
@@ -96,18 +96,6 @@ def _stored_setting(key: str, value: object) -> Callable[[Path], None]:
         save_checkpoint(path, model, epoch=saved.epoch, metadata={**saved.metadata, "settings": settings})
 
     return edit
-
-
-def _zero_tensor(path: Path, key: str) -> None:
-    """Zero one tensor and record its new digest: a deliberate edit that the digests cannot catch."""
-    with safe_open(path, "pt") as file:
-        metadata = dict(file.metadata())
-        tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118  # no __iter__
-    tensors[key] = torch.zeros_like(tensors[key])
-    digests = json.loads(metadata["digests"])
-    digests["tensors"][key] = tensor_digest(key, tensors[key])
-    metadata["digests"] = json.dumps(digests)
-    path.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
 
 
 def _epoch(epoch: int) -> Callable[[Path], None]:
@@ -281,22 +269,13 @@ def test_a_second_run_on_a_locked_checkpoint_names_the_other_process(
     trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _copy(trained, tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from minitorch_nn.checkpoint import CheckpointLock\n"
-         f"with CheckpointLock({str(path)!r}):\n    print('locked', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(path) as pid:
         before = path.read_bytes()
         capsys.readouterr()
         assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"]) == 1
         line = _one_line_error(capsys)
-        assert str(path) in line and f"process {holder.pid}" in line
+        assert str(path) in line and f"process {pid}" in line
         assert path.read_bytes() == before
-    finally:
-        holder.communicate("", timeout=30)
     assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "4", "--quiet"]) == 0
 
 
@@ -539,21 +518,12 @@ def test_a_second_run_on_a_metrics_file_in_use_names_the_other_process(
 ) -> None:
     metrics = tmp_path / "m.jsonl"
     metrics.write_text("")
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from minitorch_nn.checkpoint import CheckpointLock\n"
-         f"with CheckpointLock({str(metrics)!r}):\n    print('locked', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(metrics) as pid:
         capsys.readouterr()
         argv = [*DISK, "--epochs", "1", "--metrics", str(metrics), "--overwrite"]
         assert main([*argv, "--checkpoint", str(tmp_path / "run.safetensors")]) == 1
-        assert f"process {holder.pid}" in _one_line_error(capsys)
+        assert f"process {pid}" in _one_line_error(capsys)
         assert not (tmp_path / "run.safetensors.lock").exists()  # the first lock was given back
-    finally:
-        holder.communicate("", timeout=30)
 
 
 def test_a_checkpoint_that_does_not_fit_is_one_line(
@@ -577,7 +547,7 @@ def test_a_resume_refuses_an_invalid_rng_state_before_changing_anything(
     trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
 ) -> None:
     path = _copy(trained, tmp_path)
-    _zero_tensor(path, key)
+    zero_tensor(path, key)
     before = path.read_bytes()
     capsys.readouterr()
     assert main(["train", "--checkpoint", str(path), "--resume", "--epochs", "5", "--quiet"]) == 1

@@ -3,8 +3,6 @@
 import io
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +14,7 @@ import minitorch_nn as mn
 from minitorch_nn.checkpoint import CheckpointLockedError, OutputPathError, save_checkpoint
 from minitorch_nn.data import TensorLoader
 from minitorch_nn.train import NonFiniteError, confusion_matrix, evaluate, fit
+from tests.run_outputs import locked_by_another_process
 
 Data = tuple[torch.Tensor, torch.Tensor]
 
@@ -337,22 +336,13 @@ def test_an_epochs_summed_loss_is_the_sum_over_its_samples() -> None:
 def test_fit_refuses_a_checkpoint_another_process_is_writing(tmp_path: Path) -> None:
     """fit holds the checkpoint's lock itself, so a library user gets the protection the CLI has."""
     path = tmp_path / "run.safetensors"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from minitorch_nn.checkpoint import CheckpointLock\n"
-         f"with CheckpointLock({str(path)!r}):\n    print('locked', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
     model = mn.Sequential(mn.Linear(2, 2))
     data = (torch.randn(8, 2), torch.tensor([0, 1] * 4))
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(CheckpointLockedError, match=f"process {holder.pid}"):
+    with locked_by_another_process(path) as pid:
+        with pytest.raises(CheckpointLockedError, match=f"process {pid}"):
             fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1), data, epochs=1,
                 batch_size=4, checkpoint=path)  # fmt: skip
         assert not path.exists()
-    finally:
-        holder.communicate("", timeout=30)
     fit(model, mn.CrossEntropyLoss(), mn.SGD(model.parameters(), lr=0.1), data, epochs=1, batch_size=4,
         checkpoint=path)  # fmt: skip
     assert path.is_file()
