@@ -180,18 +180,24 @@ def save_checkpoint(
     atomic_write(path, safetensors.torch.save(body, metadata=header))
 
 
+def _claimed(where: str, prefix: bytes, total: int) -> int:
+    """The header size the 8-byte ``prefix`` of a ``total``-byte file claims; refused if it cannot fit."""
+    size = int.from_bytes(prefix, "little")
+    if size > total - 8:
+        raise CheckpointError(
+            f"{where}: not a safetensors file, or truncated: its header claims {size} bytes, "
+            f"but only {total - 8} follow"
+        )
+    return size
+
+
 def _header(where: str, data: bytes) -> dict[str, object]:
     """Check the safetensors framing by hand, so each way a file can be broken gets its own message."""
     if len(data) < 8:
         raise CheckpointError(
             f"{where}: not a safetensors file ({len(data)} bytes, less than its 8-byte header)"
         )
-    size = int.from_bytes(data[:8], "little")
-    if size > len(data) - 8:
-        raise CheckpointError(
-            f"{where}: not a safetensors file, or truncated: its header claims {size} bytes, "
-            f"but only {len(data) - 8} follow"
-        )
+    size = _claimed(where, data[:8], len(data))
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
@@ -336,11 +342,8 @@ def _read(path: PathLike, *, stacklevel: int) -> Checkpoint:
         raise CheckpointError(f"{where} is {kind}, not a checkpoint file")
     with open(source, "rb") as file:  # a header claiming more than the file holds: refused before reading
         prefix, total = file.read(8), os.fstat(file.fileno()).st_size
-    if len(prefix) == 8 and int.from_bytes(prefix, "little") > total - 8:
-        raise CheckpointError(
-            f"{where}: not a safetensors file, or truncated: its header claims "
-            f"{int.from_bytes(prefix, 'little')} bytes, but only {total - 8} follow"
-        )
+    if len(prefix) == 8:
+        _claimed(where, prefix, total)
     data = source.read_bytes()
     meta = _header(where, data).get("__metadata__")
     found = meta.get("format") if isinstance(meta, dict) else None
