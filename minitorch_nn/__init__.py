@@ -9,31 +9,46 @@ those buffers. Everything runs on plain torch tensors, without autograd.
 from minitorch_nn import checkpoint, data, distributed, init, plot, train
 from minitorch_nn.gradcheck import GradcheckError, gradcheck
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
-from minitorch_nn.modules.activation import (
+from minitorch_nn.modules import (
     ELU,
     GELU,
+    AvgPool2d,
+    BatchNorm1d,
+    BCEWithLogitsLoss,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    HuberLoss,
     Identity,
+    L1Loss,
     LeakyReLU,
+    Linear,
     LogSoftmax,
+    MaxPool2d,
+    MSELoss,
     ReLU,
+    Sequential,
     Sigmoid,
     SiLU,
     Softmax,
     Softplus,
     Tanh,
 )
-from minitorch_nn.modules.container import Sequential
-from minitorch_nn.modules.conv import Conv2d
-from minitorch_nn.modules.dropout import Dropout
-from minitorch_nn.modules.linear import Flatten, Linear
-from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
-from minitorch_nn.modules.normalization import BatchNorm1d
-from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
 from minitorch_nn.network_summary import summary
-from minitorch_nn.optim.adam import Adam, AdamW
-from minitorch_nn.optim.lr_scheduler import CosineAnnealingLR, Scheduler, SchedulerState, StepLR
-from minitorch_nn.optim.optimizer import HasParameters, Optimizer, OptimizerBase, OptimizerState
-from minitorch_nn.optim.sgd import SGD
+from minitorch_nn.optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    HasParameters,
+    Optimizer,
+    OptimizerBase,
+    OptimizerState,
+    Scheduler,
+    SchedulerState,
+    StepLR,
+)
 from minitorch_nn.parameter import Buffer, Parameter
 from minitorch_nn.spec import NetworkSpec
 
