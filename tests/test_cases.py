@@ -19,4 +19,4 @@ def test_every_public_module_has_a_case() -> None:
         and not inspect.isabstract(obj)
     }
     missing = sorted(cls.__name__ for cls in public - covered)
-    assert not missing, f"modules without a registry case in tests/cases.py: {missing}"
+    assert not missing, f"modules without a registry case in tests/cases/: {missing}"

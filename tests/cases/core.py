@@ -1,4 +1,4 @@
-"""The registry: one or more ``ModuleCase`` for every public ``Module`` and ``Loss``.
+"""The first module library's cases, and what every case is built from: ``ModuleCase`` and ``Dims``.
 
 ``reference`` restates the forward pass with plain torch operations (and
 ``torch.nn.functional`` kernels), from the input, the parameter values (in

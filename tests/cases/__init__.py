@@ -1,0 +1,19 @@
+"""The registry: one or more ``ModuleCase`` for every public ``Module`` and ``Loss``.
+
+The cases live in one file per family (``core``: the first library; ``conv``,
+``normalization``, ``resampling``, ``containers``: the 4-D layer set and the
+branching containers). ``CASES`` is all of them, in that order.
+"""
+
+from tests.cases import containers, conv, core, normalization, resampling
+from tests.cases.core import BN_EPS, DROPOUT_SEED, Dims, ModuleCase
+
+__all__ = ["BN_EPS", "CASES", "DROPOUT_SEED", "Dims", "ModuleCase"]
+
+CASES: list[ModuleCase] = [
+    *core.CASES,
+    *conv.CASES,
+    *normalization.CASES,
+    *resampling.CASES,
+    *containers.CASES,
+]

@@ -1,0 +1,5 @@
+"""Registry cases: the normalization family (see tests/cases/__init__.py)."""
+
+from tests.cases.core import ModuleCase
+
+CASES: list[ModuleCase] = []
