@@ -19,7 +19,7 @@ import torch
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Buffer, Parameter
 
-__all__ = ["LoadResult", "Loss", "Module", "ModuleBase"]
+__all__ = ["LoadResult", "Loss", "Module", "ModuleBase", "position_name"]
 
 _Member = TypeVar("_Member", Parameter, Buffer)
 
@@ -74,6 +74,37 @@ class ModuleBase(ABC):
         """Yield each direct child module."""
         for _, child in self.named_children():
             yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "ModuleBase"]]:
+        """Yield ``(dotted_name, module)`` for this module (name ``prefix``) and every module under it.
+
+        As ``torch.nn.Module.named_modules``: depth first, each module before its
+        children, children in the order ``named_children`` gives them, names
+        joined by dots (``"1.body.0"``). Works on any composition of containers.
+
+        Args:
+            prefix: the name of this module, prepended to every other name. Default: ``""``.
+
+        Example:
+            >>> from minitorch_nn import Linear, Residual, ReLU, Sequential
+            >>> model = Sequential(Linear(4, 4), Residual(Sequential(ReLU(), Linear(4, 4))))
+            >>> for name, module in model.named_modules():
+            ...     print(repr(name), type(module).__name__)
+            '' Sequential
+            '0' Linear
+            '1' Residual
+            '1.body' Sequential
+            '1.body.0' ReLU
+            '1.body.1' Linear
+        """
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator["ModuleBase"]:
+        """Yield this module and every module under it, in the order of ``named_modules``."""
+        for _, module in self.named_modules():
+            yield module
 
     def shared_copy(self) -> Self:
         """Return a new instance of this class that holds the very same ``Parameter`` and ``Buffer`` objects.
@@ -265,14 +296,16 @@ class ModuleBase(ABC):
         return ""
 
     def __repr__(self) -> str:
-        children = list(self.named_children())
-        if not children:
-            return f"{self.__class__.__name__}({self.extra_repr()})"
-        lines = [f"{self.__class__.__name__}({self.extra_repr()}"]
-        for name, child in children:
-            child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child_repr}")
-        return "\n".join(lines) + "\n)"
+        # torch's layout: settings alone on one line; with children, settings and children one per line.
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, child in self.named_children():
+            lines.append(f"({name}): " + repr(child).replace("\n", "\n  "))
+        if not lines:
+            return f"{self.__class__.__name__}()"
+        if len(lines) == 1 and extra:
+            return f"{self.__class__.__name__}({extra})"
+        return f"{self.__class__.__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def _check_floating(self, tensor: Tensor, what: str = "input") -> None:
         """Raise ``TypeError`` unless ``tensor`` is a floating-point tensor."""
@@ -394,7 +427,7 @@ class Loss(ModuleBase):
 _HOLDERS: dict[int, dict[int, "weakref.ref[ModuleBase]"]] = {}
 
 
-def _position(name: str) -> str:
+def position_name(name: str) -> str:
     """How a child's name reads in a path: ``[2]`` for a container index, ``.first`` for an attribute."""
     return f"[{name}]" if name.isdigit() else f".{name}"
 
@@ -464,7 +497,7 @@ def _first_repeat(root: ModuleBase) -> tuple[ModuleBase, str, str] | None:
     def visit(node: ModuleBase, path: str) -> tuple[ModuleBase, str, str] | None:
         for name, child in node.named_children():
             _link(node, child)
-            where = path + _position(name)
+            where = path + position_name(name)
             if id(child) in first:
                 return child, first[id(child)], where
             first[id(child)] = where
@@ -482,7 +515,7 @@ def _path_to(start: ModuleBase, target: ModuleBase) -> str | None:
 
     def visit(node: ModuleBase, path: str) -> str | None:
         for name, child in node.named_children():
-            where = path + _position(name)
+            where = path + position_name(name)
             if child is target:
                 return where
             if id(child) not in seen:

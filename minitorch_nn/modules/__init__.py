@@ -8,7 +8,7 @@ parameter gradients into each ``Parameter.grad``.
 - ``activation``: elementwise activations, ``Softmax`` and ``LogSoftmax``
 - ``loss``: regression and classification losses
 - ``conv``, ``pooling``, ``normalization``, ``dropout``
-- ``container``: ``Sequential``
+- ``container``: ``Sequential``, ``Residual``, ``Concat``
 """
 
 from minitorch_nn.modules.activation import (
@@ -24,7 +24,7 @@ from minitorch_nn.modules.activation import (
     Softplus,
     Tanh,
 )
-from minitorch_nn.modules.container import Sequential
+from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.modules.conv import Conv2d
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Flatten, Linear
@@ -38,6 +38,7 @@ __all__ = [
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Concat",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -51,6 +52,7 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "ReLU",
+    "Residual",
     "Sequential",
     "SiLU",
     "Sigmoid",

@@ -10,8 +10,8 @@ import torch
 
 from minitorch_nn._types import Tensor
 from minitorch_nn.module import Loss, Module
-from minitorch_nn.modules.container import leaves
 from minitorch_nn.parameter import Parameter
+from minitorch_nn.tracing import watch_backward, watch_forward
 
 __all__ = ["NonFiniteError", "first_nonfinite_backward", "first_nonfinite_forward", "grads_are_finite"]
 
@@ -50,26 +50,44 @@ def grads_are_finite(params: list[Parameter]) -> bool:
     return bool(torch.stack([n.to(norms[0].device) for n in norms]).isfinite().all())
 
 
-def _name(path: str, module: Module) -> str:
-    return f"Sequential layer {path} {module!r}" if path else repr(module)
+def _name(root: Module, path: str, module: Module) -> str:
+    text = repr(module)
+    brief = text if "\n" not in text else f"{type(module).__name__}({module.extra_repr()})"
+    return f"{type(root).__name__} layer {path} {brief}" if path else brief
 
 
 def _finite(tensor: Tensor) -> bool:
     return bool(tensor.isfinite().all())
 
 
+class _FoundError(Exception):
+    """Stops a replay at the first module that produced a non-finite value."""
+
+    def __init__(self, culprit: str) -> None:
+        super().__init__(culprit)
+        self.culprit = culprit
+
+
 def first_nonfinite_forward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str | None:
     """Replay the forward pass and name where the first non-finite value appears.
 
-    ``None`` when the loss of this batch is finite (in a process group, another process's was not).
+    Every module's output is checked as it returns (inner modules first, in the
+    order the pass computes them, on any composition), so the module named is
+    the first to produce a NaN or an infinity. ``None`` when the loss of this
+    batch is finite (in a process group, another process's was not).
     """
     if not _finite(input):
         return "the input batch (it contains NaN or Inf)"
-    output = input
-    for path, module in leaves(model):
-        output = module.forward(output)
-        if not _finite(output):
-            return f"the forward of {_name(path, module)}"
+
+    def check(path: str, module: Module, output: Tensor | None) -> None:
+        if output is not None and not _finite(output):
+            raise _FoundError(f"the forward of {_name(model, path, module)}")
+
+    try:
+        with watch_forward(model, check):
+            output = model.forward(input)
+    except _FoundError as found:
+        return found.culprit
     if not _finite(loss.forward(output, target)):
         return f"the forward of the loss {loss!r}"
     return None
@@ -78,25 +96,30 @@ def first_nonfinite_forward(model: Module, loss: Loss, input: Tensor, target: Te
 def first_nonfinite_backward(model: Module, loss: Loss, input: Tensor, target: Tensor) -> str | None:
     """Replay forward and backward with zeroed gradients; name the first backward that is not finite.
 
-    Walks the modules from the last to the first. A module is named when its
-    ``grad_output`` was finite but its input gradient or one of its parameter
-    gradients is not. ``None`` when the replay is finite throughout: in a
-    process group, the gradients of another process's batch were not.
+    Every module's backward is checked as it returns, in the order the pass
+    computes them (from the last module to the first, on any composition).
+    A module is named when its input gradient or one of its own parameter
+    gradients is the first non-finite value. ``None`` when the replay is finite
+    throughout: in a process group, the gradients of another process's batch were not.
     """
-    layers = list(leaves(model))
-    output = input
-    for _, module in layers:
-        output = module.forward(output)
-    loss.forward(output, target)
+    loss.forward(model.forward(input), target)
     model.zero_grad()
     grad = loss.backward()
     if not _finite(grad):
         return f"the backward of the loss {loss!r}"
-    for path, module in reversed(layers):
-        grad = module.backward(grad)
+
+    def check(path: str, module: Module, grad_input: Tensor | None) -> None:
         for name, param in module.named_parameters():
-            if not _finite(param.grad):
-                return f"the backward of {_name(path, module)} (the gradient of its {name})"
-        if not _finite(grad):
-            return f"the backward of {_name(path, module)} (its input gradient)"
+            if "." not in name and not _finite(param.grad):
+                raise _FoundError(
+                    f"the backward of {_name(model, path, module)} (the gradient of its {name})"
+                )
+        if grad_input is not None and not _finite(grad_input):
+            raise _FoundError(f"the backward of {_name(model, path, module)} (its input gradient)")
+
+    try:
+        with watch_backward(model, check):
+            model.backward(grad)
+    except _FoundError as found:
+        return found.culprit
     return None
