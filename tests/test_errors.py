@@ -130,7 +130,7 @@ def test_every_module_refuses_backward_before_forward(case: ModuleCase, generato
             mn.Conv2d(3, 4, 3),
             torch.zeros(2, 1, 8, 8),
             ValueError,
-            "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0)): "
+            "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1)): "
             "expected input of shape (N, 3, H, W), got (2, 1, 8, 8)",
         ),
         (

@@ -25,7 +25,7 @@ from minitorch_nn.modules.activation import (
     Tanh,
 )
 from minitorch_nn.modules.container import Concat, Residual, Sequential
-from minitorch_nn.modules.conv import Conv2d
+from minitorch_nn.modules.conv import Conv2d, ConvTranspose2d
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Flatten, Linear
 from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
@@ -40,6 +40,7 @@ __all__ = [
     "BatchNorm1d",
     "Concat",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
