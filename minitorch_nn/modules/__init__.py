@@ -29,7 +29,7 @@ from minitorch_nn.modules.conv import Conv2d, ConvTranspose2d
 from minitorch_nn.modules.dropout import Dropout
 from minitorch_nn.modules.linear import Flatten, Linear
 from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
-from minitorch_nn.modules.normalization import BatchNorm1d
+from minitorch_nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Concat",
     "Conv2d",
     "ConvTranspose2d",
@@ -47,6 +48,7 @@ __all__ = [
     "HuberLoss",
     "Identity",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
