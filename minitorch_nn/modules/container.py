@@ -186,6 +186,13 @@ def _check_type(owner: str, module: object, where: str) -> None:
         raise TypeError(f"{owner}: expected a Module at {where}, got {type(module).__name__}")
 
 
+def _check_grad_shape(name: str, grad_output: Tensor, shape: torch.Size) -> None:
+    """Raise ``ValueError`` unless ``grad_output`` has ``shape``; ``name`` is brief (the repr spans lines)."""
+    if grad_output.shape != shape:
+        expected = f"expected grad_output of shape {tuple(shape)}"
+        raise ValueError(f"{name}: {expected}, got {shape_str(grad_output)}")
+
+
 def _sum_gradients(grads: Sequence[Tensor], owned: Sequence[bool]) -> Tensor:
     """The sum of ``grads`` as a tensor nobody else holds: added in place into the first one we own."""
     start = next((i for i, own in enumerate(owned) if own), None)
@@ -292,7 +299,7 @@ class Residual(Module):
     def _check(self, grad_output: Tensor) -> None:
         if self._shape is None:
             raise RuntimeError(f"{type(self).__name__}: backward called before forward")
-        self._check_grad_output(grad_output, tuple(self._shape))
+        _check_grad_shape(type(self).__name__, grad_output, self._shape)
 
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
@@ -426,7 +433,7 @@ class Concat(Module):
     def _split(self, grad_output: Tensor) -> tuple[Tensor, ...]:
         if self._sizes is None or self._shape is None:
             raise RuntimeError(f"{self._name()}: backward called before forward")
-        self._check_grad_output(grad_output, tuple(self._shape))
+        _check_grad_shape(self._name(), grad_output, self._shape)
         return torch.split(grad_output, self._sizes, dim=self._axis(grad_output.dim()))
 
     @override
