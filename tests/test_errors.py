@@ -117,9 +117,12 @@ def test_to_rejects_integer_dtype() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_every_module_refuses_backward_before_forward(case: ModuleCase, generator: torch.Generator) -> None:
     module, input, _, _ = case.build(generator)
-    # A container's message names the child that found the missing cache.
-    expected = module[-1] if isinstance(module, mn.Sequential) else module
-    with pytest.raises(RuntimeError, match=re.escape(f"{expected!r}: backward called before forward")):
+    # A container's message names the child that found the missing cache; a branching container,
+    # whose repr spans lines, names itself as "Residual" or "Concat(dim=1)".
+    expected = repr(module[-1]) if isinstance(module, mn.Sequential) else repr(module)
+    if isinstance(module, mn.Residual | mn.Concat):
+        expected = type(module).__name__ + (f"(dim={module.dim})" if isinstance(module, mn.Concat) else "")
+    with pytest.raises(RuntimeError, match=re.escape(f"{expected}: backward called before forward")):
         module.backward() if isinstance(module, mn.Loss) else module.backward(input)
 
 
