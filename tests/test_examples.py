@@ -120,3 +120,24 @@ def test_disk_points_follow_the_definition() -> None:
     inside = ((points[:, 0] - 0.5) ** 2 + (points[:, 1] - 0.5) ** 2).sqrt() < (2 * math.pi) ** -0.5
     assert torch.equal(labels, inside.long())
     assert abs(labels.double().mean().item() - 0.5) < 0.05  # the disk covers half the square
+
+
+def test_denoiser_runs_a_few_steps(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figure = tmp_path / "denoiser.png"
+    results = load_example("denoiser").main(
+        ["--data-dir", str(tiny_data), "--epochs", "1", "--train-size", "64", "--test-size", "50",
+         "--batch-size", "32", "--channels", "4", "--figure", str(figure)]
+    )  # fmt: skip
+    assert [r.variant for r in results] == ["transpose", "upsample", "unet"]
+    for r in results:
+        assert len(r.train_loss) == 1 and math.isfinite(r.train_loss[0]) and r.seconds > 0
+        assert r.examples.shape == (8, 1, 28, 28) and r.examples.min() > 0 and r.examples.max() < 1
+        assert math.isfinite(r.output_psnr) and r.gain == r.output_psnr - r.noisy_psnr
+        # Unclipped noise of std 0.5: MSE 0.25, i.e. 6.02 dB, give or take the 39200 pixels' spread.
+        assert r.noisy_psnr == pytest.approx(6.02, abs=0.1)
+    assert r.parameters == 4 * 9 + 4 + 8 * 4 * 9 + 8 + 8 * 4 * 9 + 4 + 8 * 9 + 1  # the U-Net's
+    out = capsys.readouterr().out
+    assert "| variant | parameters | training time | noisy input PSNR | output PSNR | gain |" in out
+    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
