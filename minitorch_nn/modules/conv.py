@@ -1,6 +1,7 @@
 """Convolution: Conv2d and its adjoint ConvTranspose2d; both backward passes are ATen's fused
 ``convolution_backward`` kernel."""
 
+from collections.abc import Iterable
 from typing import Final
 
 import torch
@@ -22,7 +23,7 @@ Pad = tuple[int, int, int, int]
 
 def pair(owner: str, name: str, value: int | tuple[int, int], minimum: int = 1) -> tuple[int, int]:
     """``value`` as a pair of ints >= ``minimum``, from an int or a 2-tuple."""
-    values = (value, value) if isinstance(value, int) else tuple(value)
+    values = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, Iterable) else ()
     if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
         raise TypeError(f"{owner}: expected {name} to be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in values):
@@ -49,7 +50,7 @@ def _padding_mode(owner: str, value: object, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{owner}: expected padding_mode to be a str, got {type(value).__name__}")
     if value not in allowed:
-        expected = " or ".join(repr(mode) for mode in allowed)
+        expected = repr(allowed[0]) if len(allowed) == 1 else f"in {allowed}"
         raise ValueError(f"{owner}: expected padding_mode {expected}, got {value!r}")
     return value
 
