@@ -12,6 +12,7 @@ from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
 from minitorch_nn.modules import (
     ELU,
     GELU,
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -21,6 +22,7 @@ from minitorch_nn.modules import (
     ConvTranspose2d,
     CrossEntropyLoss,
     Dropout,
+    Dropout2d,
     Flatten,
     HuberLoss,
     Identity,
@@ -39,6 +41,7 @@ from minitorch_nn.modules import (
     Softmax,
     Softplus,
     Tanh,
+    Upsample,
 )
 from minitorch_nn.network_summary import summary
 from minitorch_nn.optim import (
@@ -63,6 +66,7 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -74,6 +78,7 @@ __all__ = [
     "CosineAnnealingLR",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Flatten",
     "GradcheckError",
     "HasParameters",
@@ -106,6 +111,7 @@ __all__ = [
     "Softplus",
     "StepLR",
     "Tanh",
+    "Upsample",
     "checkpoint",
     "data",
     "distributed",

@@ -97,13 +97,13 @@ API_CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
         lambda: mn.MaxPool2d(2)(torch.zeros(1, 1, 1, 4)),
         ValueError,
-        "MaxPool2d(kernel_size=(2, 2), stride=(2, 2)): "
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): "
         "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (1, 1, 1, 4)",
     ),
     (
         lambda: mn.AvgPool2d(2)(torch.zeros(1, 4, 4)),
         ValueError,
-        "AvgPool2d(kernel_size=(2, 2), stride=(2, 2)): "
+        "AvgPool2d(kernel_size=2, stride=2, padding=0): "
         "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (1, 4, 4)",
     ),
     (

@@ -146,7 +146,7 @@ def test_every_module_refuses_backward_before_forward(case: ModuleCase, generato
             mn.MaxPool2d(2),
             torch.zeros(4, 4),
             ValueError,
-            "MaxPool2d(kernel_size=(2, 2), stride=(2, 2)): "
+            "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): "
             "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (4, 4)",
         ),
         (mn.AvgPool2d(3), torch.zeros(1, 1, 2, 5), ValueError, "with H, W >= (3, 3), got (1, 1, 2, 5)"),

@@ -167,7 +167,7 @@ def test_shared_copy_starts_with_empty_caches() -> None:
 def test_shared_copy_keeps_the_settings_and_the_mode() -> None:
     dropout = mn.Dropout(0.25).eval()
     twin = dropout.shared_copy()
-    assert repr(twin) == repr(dropout) == "Dropout(p=0.25)" and not twin.training
+    assert repr(twin) == repr(dropout) == "Dropout(p=0.25, inplace=False)" and not twin.training
 
 
 def _walk(module: mn.ModuleBase) -> list[mn.ModuleBase]:

@@ -7,7 +7,7 @@ parameter gradients into each ``Parameter.grad``.
 - ``linear``: ``Linear``, ``Flatten``
 - ``activation``: elementwise activations, ``Softmax`` and ``LogSoftmax``
 - ``loss``: regression and classification losses
-- ``conv``, ``pooling``, ``normalization``, ``dropout``
+- ``conv``, ``pooling``, ``upsampling``, ``normalization``, ``dropout``
 - ``container``: ``Sequential``, ``Residual``, ``Concat``
 """
 
@@ -26,15 +26,17 @@ from minitorch_nn.modules.activation import (
 )
 from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.modules.conv import Conv2d, ConvTranspose2d
-from minitorch_nn.modules.dropout import Dropout
+from minitorch_nn.modules.dropout import Dropout, Dropout2d
 from minitorch_nn.modules.linear import Flatten, Linear
 from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from minitorch_nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from minitorch_nn.modules.pooling import AvgPool2d, MaxPool2d
+from minitorch_nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minitorch_nn.modules.upsampling import Upsample
 
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -44,6 +46,7 @@ __all__ = [
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Flatten",
     "HuberLoss",
     "Identity",
@@ -62,4 +65,5 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "Upsample",
 ]

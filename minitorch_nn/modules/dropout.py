@@ -1,14 +1,14 @@
-"""Dropout: random zeroing in training, the identity in evaluation."""
+"""Dropout: random zeroing in training, the identity in evaluation; Dropout2d zeroes whole channels."""
 
 from typing import Final
 
 import torch
 from typing_extensions import override
 
-from minitorch_nn._types import Tensor
+from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -19,6 +19,9 @@ class Dropout(Module):
 
     Args:
         p: the probability of zeroing an element, in [0, 1]. Default: 0.5.
+        inplace: must be ``False``: ``forward`` never modifies its input (the module contract).
+            Inside a ``Sequential`` the mask is applied in place anyway to the tensors the
+            container owns (``forward_``). Default: ``False``.
         generator: random generator for the masks, on any device (a CPU generator gives the
             same masks whatever the input's device). Default: torch's global one.
 
@@ -37,41 +40,128 @@ class Dropout(Module):
     """
 
     p: Final[float]
+    inplace: Final[bool]
 
-    def __init__(self, p: float = 0.5, *, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self, p: float = 0.5, inplace: bool = False, *, generator: torch.Generator | None = None
+    ) -> None:
         super().__init__()
+        name = type(self).__name__
+        if isinstance(p, bool) or not isinstance(p, int | float):
+            raise TypeError(f"{name}: expected p to be a float, got {type(p).__name__}")
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: expected p in [0, 1], got {p}")
+            raise ValueError(f"{name}: expected p in [0, 1], got {p}")
+        if not isinstance(inplace, bool):
+            raise TypeError(f"{name}: expected inplace to be a bool, got {type(inplace).__name__}")
+        if inplace:
+            raise ValueError(
+                f"{name}: expected inplace=False (forward never modifies its input; a Sequential "
+                "already applies the mask in place to the tensors it owns), got True"
+            )
         self.p = float(p)
+        self.inplace = inplace
         self.generator = generator
         self._mask: Tensor | None = None
         self._shape: torch.Size | None = None
 
-    @override
-    def forward(self, input: Tensor) -> Tensor:
-        """Training: draw and cache a scaled 0/1 mask, return ``input * mask``. Else return ``input``."""
+    def _check_input(self, input: Tensor) -> None:
         self._check_floating(input)
+
+    def _mask_shape(self, input: Tensor) -> Shape:
+        """The shape of the mask, broadcast over ``input``: one draw per element."""
+        return tuple(input.shape)
+
+    def _draw(self, input: Tensor) -> Tensor | None:
+        """Check ``input``; in training, draw and cache a scaled 0/1 mask and return it, else ``None``."""
+        self._check_input(input)
         self._shape = input.shape
         if not self.training or self.p == 0.0:
             self._mask = None
-            return input
+            return None
         # A generator draws on its own device: a CPU generator gives a CUDA model the same masks it
         # gives the CPU one (at the cost of a copy); torch would refuse to mix the two.
         device = input.device if self.generator is None else self.generator.device
-        keep = torch.rand(input.shape, generator=self.generator, device=device, dtype=input.dtype)
+        shape = self._mask_shape(input)
+        keep = torch.rand(shape, generator=self.generator, device=device, dtype=input.dtype)
         keep = keep.to(input.device)
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         self._mask = (keep >= self.p).to(input.dtype).mul_(scale)
-        return input * self._mask
+        return self._mask
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Training: draw and cache a scaled 0/1 mask, return ``input * mask``. Else return ``input``."""
+        mask = self._draw(input)
+        return input if mask is None else input * mask
+
+    @override
+    def forward_(self, input: Tensor) -> Tensor:
+        """As ``forward``, multiplying ``input`` (which the caller owns) by the mask in place."""
+        mask = self._draw(input)
+        return input if mask is None else input.mul_(mask)
+
+    def _check_grad(self, grad_output: Tensor) -> None:
+        if self._shape is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        self._check_grad_output(grad_output, self._shape)
 
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
         """Return ``grad_output`` times the mask of the last ``forward`` (itself in evaluation)."""
-        if self._shape is None:
-            raise RuntimeError(f"{self!r}: backward called before forward")
-        self._check_grad_output(grad_output, self._shape)
+        self._check_grad(grad_output)
         return grad_output if self._mask is None else grad_output * self._mask
 
     @override
+    def backward_(self, grad_output: Tensor) -> Tensor:
+        """As ``backward``, multiplying ``grad_output`` (which the caller owns) by the mask in place."""
+        self._check_grad(grad_output)
+        return grad_output if self._mask is None else grad_output.mul_(self._mask)
+
+    @override
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    r"""Zero each channel with probability ``p`` in training and scale the rest by :math:`1/(1-p)`,
+    as ``torch.nn.Dropout2d``.
+
+    One Bernoulli draw per :math:`(n, c)`: the mask :math:`m_{n,c} = [u_{n,c} \ge p] / (1 - p)`,
+    :math:`u_{n,c} \sim U(0, 1)`, multiplies the whole :math:`H \times W` plane, so
+    :math:`y_{n,c,h,w} = m_{n,c}\, x_{n,c,h,w}` and
+    :math:`\partial L / \partial x_{n,c,h,w} = m_{n,c}\, g_{n,c,h,w}`.
+    For feature maps whose neighbouring pixels are correlated, zeroing single
+    pixels regularises little; zeroing channels does. After ``eval()`` the
+    module is the identity.
+
+    Args:
+        p: the probability of zeroing a channel, in [0, 1]. Default: 0.5.
+        inplace: must be ``False``: ``forward`` never modifies its input (the module contract).
+            Inside a ``Sequential`` the mask is applied in place anyway to the tensors the
+            container owns (``forward_``). Default: ``False``.
+        generator: random generator for the masks, as for ``Dropout``. Default: torch's global one.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`.
+        - Output: :math:`(N, C, H, W)`, the shape of the input.
+
+    Example:
+        >>> dropout = Dropout2d(0.5, generator=torch.Generator().manual_seed(0))
+        >>> dropout
+        Dropout2d(p=0.5, inplace=False)
+        >>> dropout(torch.ones(1, 4, 1, 2)).tolist()
+        [[[[0.0, 0.0]], [[2.0, 2.0]], [[0.0, 0.0]], [[0.0, 0.0]]]]
+        >>> dropout.backward(torch.ones(1, 4, 1, 2)).tolist()
+        [[[[0.0, 0.0]], [[2.0, 2.0]], [[0.0, 0.0]], [[0.0, 0.0]]]]
+    """
+
+    @override
+    def _check_input(self, input: Tensor) -> None:
+        self._check_floating(input)
+        if input.dim() != 4:
+            raise ValueError(f"{self!r}: expected input of shape (N, C, H, W), got {shape_str(input)}")
+
+    @override
+    def _mask_shape(self, input: Tensor) -> Shape:
+        """One draw per (sample, channel), broadcast over the plane: ``(N, C, 1, 1)``."""
+        return (input.shape[0], input.shape[1], 1, 1)
