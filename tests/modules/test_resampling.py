@@ -534,3 +534,31 @@ def test_dropout2d_in_a_sequential_leaves_the_callers_input_alone() -> None:
     kept = x.clone()
     net(x)
     assert torch.equal(x, kept)
+
+
+def _hand_avg_pool(x: Tensor, k: int, s: int, p: int, ceil_mode: bool, include_pad: bool) -> Tensor:
+    """Average pooling of one square plane written out, with the divisor docs/modules.md derives."""
+    size = x.shape[-1]
+    out = (size + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    y = torch.zeros(out, out)
+    for i, j in itertools.product(range(out), repeat=2):
+        h0, w0 = i * s - p, j * s - p
+        padded = (min(h0 + k, size + p) - h0) * (min(w0 + k, size + p) - w0)
+        rows, cols = range(max(h0, 0), min(h0 + k, size)), range(max(w0, 0), min(w0 + k, size))
+        inside = len(rows) * len(cols)
+        total = sum(x[r, c] for r in rows for c in cols)
+        y[i, j] = total / (padded if include_pad else inside)
+    return y
+
+
+@pytest.mark.parametrize(("ceil_mode", "include_pad"), list(itertools.product([False, True], repeat=2)))
+@pytest.mark.parametrize(("k", "s", "p", "size"), [(3, 2, 1, 6), (3, 2, 1, 7), (4, 3, 2, 8), (2, 2, 1, 5)])
+def test_avg_pool_divides_by_the_documented_divisor(
+    k: int, s: int, p: int, size: int, ceil_mode: bool, include_pad: bool
+) -> None:
+    x = torch.randn(size, size)
+    pool = mn.AvgPool2d(k, s, p, ceil_mode=ceil_mode, count_include_pad=include_pad)
+    expected = _hand_avg_pool(x, k, s, p, ceil_mode, include_pad)
+    torch.testing.assert_close(pool(x.view(1, 1, size, size))[0, 0], expected, rtol=1e-12, atol=1e-12)
