@@ -12,6 +12,7 @@ weight-gradient products and the input-gradient products that are needed.
     python benchmarks/bench_training.py --device cuda         # the same on a GPU
     python benchmarks/bench_training.py --reference-job       # + the notebook job end to end
     python benchmarks/bench_training.py --peak-memory         # + peak RSS at batch 60000
+    python benchmarks/bench_training.py --only e              # one case: (e), the U-Net denoiser
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 from cnn_mnist import cnn  # noqa: E402
 from deeper_fashion_mnist import mlp  # noqa: E402
+from denoiser import add_noise, network  # noqa: E402
+from twins import to_torch as torch_twin  # noqa: E402
 
 Step = Callable[[], None]
 
@@ -204,7 +207,38 @@ def cases(device: torch.device, quick: bool) -> list[Case]:
         cnn(generator=g), mn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), x, labels, 0.01, 0.9
     )
     result.append(Case("(c) CNN of examples/cnn_mnist.py, CE, SGD momentum", batch, ours, theirs, None, 1.00))
+    result.append(denoiser_case(device, quick))
     return result
+
+
+def denoiser_case(device: torch.device, quick: bool) -> Case:
+    """(e) The U-Net of examples/denoiser.py (C = 32) at batch 64: one Noise2Noise step, MSE against an
+    independent noisy draw of the same images, SGD with the example's momentum, against its torch.nn
+    twin (``benchmarks/twins.py``: the same structure, our initial weights)."""
+    g = torch.Generator().manual_seed(1)
+    batch = 8 if quick else 64
+    clean = torch.rand(batch, 1, 28, 28, generator=g)
+    x, target = add_noise(clean, g).to(device), add_noise(clean, g).to(device)
+    model = network("unet", 32, g).to(device=device)
+    twin = torch_twin(model)
+    criterion, optimizer = mn.MSELoss(), mn.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    torch_criterion = torch.nn.MSELoss()
+    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.3, momentum=0.9)
+
+    def ours() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), target)
+        model.accumulate_grad(criterion.backward())
+        optimizer.step()
+
+    def theirs() -> None:
+        torch_optimizer.zero_grad()
+        torch_criterion(twin(x), target).backward()
+        torch_optimizer.step()
+
+    return Case(
+        "(e) U-Net denoiser of examples/denoiser.py, MSE, SGD momentum", batch, ours, theirs, None, 1.00
+    )
 
 
 def time_per_step(step: Step, repeats: int, device: torch.device) -> float:
@@ -351,6 +385,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--json", type=Path, default=Path("benchmark.json"), help="where to write the rows")
     p.add_argument("--quick", action="store_true", help="tiny sizes and few rounds, to check the script runs")
+    p.add_argument(
+        "--only", default=None, help="run only the cases whose letters are given, e.g. 'e' or 'ce'"
+    )
     p.add_argument("--reference-job", action="store_true", help="also time the reference job end to end")
     p.add_argument("--peak-memory", action="store_true", help="also measure peak RSS at batch 60000")
     p.add_argument("--peak-memory-child", choices=("ours", "torch"), help=argparse.SUPPRESS)
@@ -370,9 +407,8 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         f"medians of {args.rounds} interleaved rounds"
     )
     print(header, flush=True)
-    rows = [
-        measure(case, args.rounds, args.warmup, device, args.seconds) for case in cases(device, args.quick)
-    ]
+    chosen = [case for case in cases(device, args.quick) if args.only is None or case.name[1] in args.only]
+    rows = [measure(case, args.rounds, args.warmup, device, args.seconds) for case in chosen]
     print(table(rows))
     report: dict[str, object] = {"setup": header, "rows": [asdict(r) | {"met": r.met} for r in rows]}
     if args.reference_job:

@@ -15,10 +15,10 @@ def test_quick_run_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     out = tmp_path / "bench.json"
     rows = bench_training.main(["--quick", "--json", str(out), "--reference-job", "--peak-memory"])
-    assert [r.name[:3] for r in rows] == ["(a)", "(a)", "(a)", "(b)", "(c)"]
+    assert [r.name[:3] for r in rows] == ["(a)", "(a)", "(a)", "(b)", "(c)", "(e)"]
     assert all(r.ours_ms > 0 and r.torch_ms > 0 for r in rows)
     report = json.loads(out.read_text())
-    assert len(report["rows"]) == 5
+    assert len(report["rows"]) == 6
     assert report["reference_job"]["same_log"] is True
     assert set(report["peak_rss_kb"]) == {"ours", "torch", "ours_step", "torch_step"}
     printed = capsys.readouterr().out
