@@ -1,20 +1,21 @@
 """A small ResNet on all of Fashion-MNIST: residual blocks, BatchNorm2d, global average pooling.
 
-The network (channels 32-64-128 by default, one basic block per stage):
+The network (channels 24-48-96 by default, one basic block per stage):
 
-    stem      Conv2d(1, 32, 3, padding=1) - BatchNorm2d - ReLU             28 x 28
-    stage 1   BasicBlock(32 -> 32)                                         28 x 28
-    stage 2   BasicBlock(32 -> 64, stride 2), 1x1 projection shortcut      14 x 14
-    stage 3   BasicBlock(64 -> 128, stride 2), 1x1 projection shortcut      7 x 7
-    head      AdaptiveAvgPool2d(1) - Flatten - Linear(128, 10)
+    stem      Conv2d(1, 24, 3, padding=1) - BatchNorm2d - ReLU             28 x 28
+    stage 1   BasicBlock(24 -> 24)                                         28 x 28
+    stage 2   BasicBlock(24 -> 48, stride 2), 1x1 projection shortcut      14 x 14
+    stage 3   BasicBlock(48 -> 96, stride 2), 1x1 projection shortcut       7 x 7
+    head      AdaptiveAvgPool2d(1) - Flatten - Linear(96, 10)
 
 where ``BasicBlock`` is ``Sequential(Residual(body, shortcut), ReLU())`` and
 the body is ``Conv2d 3x3 - BatchNorm2d - ReLU - Conv2d 3x3 - BatchNorm2d``, as
 in He et al. (2016). Training: random crops (2 pixels of zero padding) and
 horizontal flips, cross-entropy with label smoothing 0.1, SGD with Nesterov
 momentum 0.9 and weight decay 5e-4 (not on BatchNorm and biases), a one-cycle
-learning rate per step. The batches are channels-last, which the CPU
-convolution kernels run faster; every module keeps that layout. Test accuracy
+learning rate per step. The batches and the convolution weights are
+channels-last, which the CPU convolution kernels run faster (about 1.5x
+here); every module keeps that layout. Test accuracy
 is reported as is and with flip averaging (the mean of the logits of each
 test image and of its mirror image).
 
@@ -37,7 +38,7 @@ from torch import Tensor
 import minitorch_nn as mn
 from minitorch_nn.data import load_data
 
-CHANNELS = (32, 64, 128)
+CHANNELS = (24, 48, 96)
 PAD = 2  # pixels of zero padding for the random crops
 
 
@@ -176,7 +177,7 @@ class Result:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = parser(__doc__ or "", epochs=10, batch_size=128, lr=0.2)
+    p = parser(__doc__ or "", epochs=22, batch_size=128, lr=0.2)
     p.add_argument("--channels", type=int, nargs=3, default=list(CHANNELS), help="channels of the 3 stages")
     p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     p.add_argument(
@@ -199,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
     train_x, train_y = train_x[: args.limit], train_y[: args.limit]
     test_x, test_y = test_x[: args.test_limit], test_y[: args.test_limit]
     generator = torch.Generator().manual_seed(args.seed)
-    model = resnet(args.channels, generator=generator)
+    model = resnet(args.channels, generator=generator).to(memory_format=torch.channels_last)
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     trainer = Trainer(model, args.lr, args.epochs * steps_per_epoch)
     print(

@@ -70,17 +70,27 @@ class Parameter:
         """Set every element of ``grad`` to zero, in place."""
         self.grad.zero_()
 
-    def to_(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
-        """Move ``value`` and ``grad`` to ``device`` and/or convert them to ``dtype``.
+    def to_(
+        self,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        memory_format: torch.memory_format | None = None,
+    ) -> None:
+        """Move ``value`` and ``grad`` to ``device``, to ``dtype``, and to ``memory_format``.
 
         The tensor objects are kept (their storage is swapped, as
         ``torch.nn.Module.to`` does), so anything holding ``value`` or ``grad``
-        sees the moved data.
+        sees the moved data. ``memory_format`` applies to 4-D tensors only
+        (convolution weights), as in torch.
         """
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"Parameter: expected a floating-point dtype, got {dtype}")
-        self.value.data = self.value.data.to(device=device, dtype=dtype)
-        self.grad.data = self.grad.data.to(device=device, dtype=dtype)
+        layout = memory_format if self.value.dim() == 4 else None
+        for tensor in (self.value, self.grad):
+            if layout is None:
+                tensor.data = tensor.data.to(device=device, dtype=dtype)
+            else:
+                tensor.data = tensor.data.to(device=device, dtype=dtype, memory_format=layout)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={shape_str(self.value)}, dtype={self.value.dtype})"
