@@ -31,7 +31,7 @@ from minitorch_nn.train import fit
 
 LINEAR = "Linear(in_features=4, out_features=3)"
 CONV = "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))"
-BATCHNORM = "BatchNorm1d(4, eps=1e-05, momentum=0.1)"
+BATCHNORM = "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
 CROSS_ENTROPY = "CrossEntropyLoss(reduction='mean')"
 NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -154,7 +154,7 @@ def test_every_module_refuses_backward_before_forward(case: ModuleCase, generato
             mn.BatchNorm1d(4),
             torch.zeros(5, 3),
             ValueError,
-            "BatchNorm1d(4, eps=1e-05, momentum=0.1): "
+            "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True): "
             "expected input of shape (N, 4) or (N, 4, L), got (5, 3)",
         ),
         (

@@ -284,17 +284,6 @@ class BatchNorm1d(_BatchNorm):
                 f"got {shape_str(input)}"
             )
 
-    @override
-    def extra_repr(self) -> str:
-        # Shorter than torch's (which also prints affine, bias and track_running_stats): the messages
-        # the library has always printed for BatchNorm1d; the settings that differ are added.
-        options = [
-            ", affine=False" if not self.affine else "",
-            ", bias=False" if self.affine and self.bias is None else "",
-            ", track_running_stats=False" if not self.track_running_stats else "",
-        ]
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}" + "".join(options)
-
 
 class BatchNorm2d(_BatchNorm):
     r"""2-D batch normalisation: :math:`y = \gamma (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta`.
