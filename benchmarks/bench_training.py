@@ -13,6 +13,7 @@ weight-gradient products and the input-gradient products that are needed.
     python benchmarks/bench_training.py --reference-job       # + the notebook job end to end
     python benchmarks/bench_training.py --peak-memory         # + peak RSS at batch 60000
     python benchmarks/bench_training.py --only e              # one case: (e), the U-Net denoiser
+    python benchmarks/bench_training.py --only de --case-memory  # + peak RSS of (d) and (e)'s steps
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 from cnn_mnist import cnn  # noqa: E402
 from deeper_fashion_mnist import mlp  # noqa: E402
 from denoiser import add_noise, network  # noqa: E402
+from resnet_fashion_mnist import resnet  # noqa: E402
 from twins import to_torch as torch_twin  # noqa: E402
 
 Step = Callable[[], None]
@@ -207,8 +209,43 @@ def cases(device: torch.device, quick: bool) -> list[Case]:
         cnn(generator=g), mn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), x, labels, 0.01, 0.9
     )
     result.append(Case("(c) CNN of examples/cnn_mnist.py, CE, SGD momentum", batch, ours, theirs, None, 1.00))
+    result.append(resnet_case(device, quick))
     result.append(denoiser_case(device, quick))
     return result
+
+
+def resnet_case(device: torch.device, quick: bool) -> Case:
+    """(d) The network of examples/resnet_fashion_mnist.py (24-48-96) at batch 128: one step of its
+    training (cross-entropy with label smoothing 0.1, SGD with Nesterov momentum and weight decay),
+    channels-last batches and weights on both sides, against its torch.nn twin."""
+    g = torch.Generator().manual_seed(2)
+    batch = 8 if quick else 128
+    layout = torch.channels_last
+    x = torch.randn(batch, 1, 28, 28, generator=g).to(device).contiguous(memory_format=layout)
+    labels = torch.randint(0, 10, (batch,), generator=g).to(device)
+    model = resnet(generator=g).to(device=device, memory_format=layout)
+    twin = torch_twin(model).to(memory_format=layout)
+    criterion = mn.CrossEntropyLoss(label_smoothing=0.1)
+    optimizer = mn.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    torch_criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    torch_optimizer = torch.optim.SGD(
+        twin.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4
+    )
+
+    def ours() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), labels)
+        model.accumulate_grad(criterion.backward())
+        optimizer.step()
+
+    def theirs() -> None:
+        torch_optimizer.zero_grad()
+        torch_criterion(twin(x), labels).backward()
+        torch_optimizer.step()
+
+    return Case(
+        "(d) ResNet of examples/resnet_fashion_mnist.py, CE, SGD Nesterov", batch, ours, theirs, None, 1.00
+    )
 
 
 def denoiser_case(device: torch.device, quick: bool) -> Case:
@@ -331,6 +368,51 @@ def peak_memory_child(kind: str, device: torch.device) -> tuple[int, int]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _vm_hwm_kb()
 
 
+def case_memory_child(kind: str, letter: str, device: torch.device, quick: bool) -> int:
+    """The peak RSS in KB during one training step of case ``letter`` on one side, both networks built.
+
+    Two steps run first (the optimizer's buffers are allocated by then); the
+    peak counter is reset after them, so the figure is what one step needs at
+    its highest on top of the steady state.
+    """
+    (case,) = [case for case in cases(device, quick) if case.name[1] == letter]
+    step = case.ours if kind == "ours" else case.theirs
+    step()
+    step()
+    gc.collect()
+    before = _rss_kb()
+    Path("/proc/self/clear_refs").write_text("5")
+    step()
+    return _vm_hwm_kb() - before
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def case_memory(letters: str, repeats: int = 3, quick: bool = False) -> dict[str, dict[str, int]]:
+    """For each case letter, the extra peak RSS in KB of one step, ours and torch.nn's: the smallest over
+    ``repeats`` separate processes per side, alternating sides."""
+    result: dict[str, dict[str, int]] = {}
+    for letter in letters:
+        peaks: dict[str, list[int]] = {"ours": [], "torch": []}
+        for _ in range(repeats):
+            for kind in ("ours", "torch"):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--case-memory-child", kind, letter]
+                    + (["--quick"] if quick else []),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                peaks[kind].append(int(out.split()[-1]))
+        result[letter] = {kind: min(values) for kind, values in peaks.items()}
+    return result
+
+
 def peak_memory(repeats: int = 3) -> dict[str, int]:
     """Peak RSS in KB, the smallest over ``repeats`` separate processes per side, alternating sides:
     ``ours``/``torch`` for the whole process, ``ours_step``/``torch_step`` for the training step."""
@@ -391,6 +473,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     p.add_argument("--reference-job", action="store_true", help="also time the reference job end to end")
     p.add_argument("--peak-memory", action="store_true", help="also measure peak RSS at batch 60000")
     p.add_argument("--peak-memory-child", choices=("ours", "torch"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--case-memory", action="store_true", help="also measure each chosen case's step peak RSS (d, e)"
+    )
+    p.add_argument("--case-memory-child", nargs=2, metavar=("SIDE", "LETTER"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_default_dtype(torch.float32)  # the benchmark is stated in float32
     if args.threads:
@@ -398,6 +484,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     device = torch.device(args.device)
     if args.peak_memory_child:
         print(*peak_memory_child(args.peak_memory_child, device))
+        return []
+    if args.case_memory_child:
+        side, letter = args.case_memory_child
+        print(case_memory_child(side, letter, device, args.quick))
         return []
     if args.quick:
         args.rounds, args.warmup, args.seconds = 2, 1, 0.001
@@ -427,6 +517,14 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             f"torch.nn {peaks['torch'] / 1024:.1f} MiB; during the training step: minitorch_nn "
             f"{peaks['ours_step'] / 1024:.1f} MiB, torch.nn {peaks['torch_step'] / 1024:.1f} MiB"
         )
+    if args.case_memory:
+        letters = "".join(letter for letter in (args.only or "de") if letter in "de")
+        report["case_step_peak_kb"] = memory = case_memory(letters, 1 if args.quick else 3, args.quick)
+        for letter, peaks in memory.items():
+            print(
+                f"({letter}) extra peak RSS of one step: minitorch_nn {peaks['ours'] / 1024:.1f} MiB, "
+                f"torch.nn {peaks['torch'] / 1024:.1f} MiB ({peaks['ours'] / max(peaks['torch'], 1):.2f}x)"
+            )
     args.json.write_text(json.dumps(report, indent=2))
     return rows
 

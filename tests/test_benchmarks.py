@@ -14,13 +14,17 @@ def test_quick_run_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixtu
     import bench_training
 
     out = tmp_path / "bench.json"
-    rows = bench_training.main(["--quick", "--json", str(out), "--reference-job", "--peak-memory"])
-    assert [r.name[:3] for r in rows] == ["(a)", "(a)", "(a)", "(b)", "(c)", "(e)"]
+    rows = bench_training.main(
+        ["--quick", "--json", str(out), "--reference-job", "--peak-memory", "--case-memory"]
+    )
+    assert [r.name[:3] for r in rows] == ["(a)", "(a)", "(a)", "(b)", "(c)", "(d)", "(e)"]
     assert all(r.ours_ms > 0 and r.torch_ms > 0 for r in rows)
     report = json.loads(out.read_text())
-    assert len(report["rows"]) == 6
+    assert len(report["rows"]) == 7
     assert report["reference_job"]["same_log"] is True
     assert set(report["peak_rss_kb"]) == {"ours", "torch", "ours_step", "torch_step"}
+    assert set(report["case_step_peak_kb"]) == {"d", "e"}
+    assert all(peaks["ours"] >= 0 and peaks["torch"] >= 0 for peaks in report["case_step_peak_kb"].values())
     printed = capsys.readouterr().out
     assert "| case | batch | minitorch_nn | torch.nn | ratio |" in printed
 
