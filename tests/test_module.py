@@ -86,6 +86,27 @@ def test_to_keeps_optimizer_references_valid() -> None:
     assert all(torch.equal(p.value, b - 1) for p, b in zip(model.parameters(), before, strict=True))
 
 
+def test_to_channels_last_lays_out_only_4d_parameters_as_torch_does(generator: torch.Generator) -> None:
+    conv = mn.Conv2d(3, 4, 3, generator=generator)
+    model = mn.Sequential(conv, mn.BatchNorm2d(4), mn.Flatten(), mn.Linear(4 * 4 * 4, 2))
+    twin = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 2)
+    )
+    values = {name: p.value for name, p in model.named_parameters()}
+    copies = {name: p.value.clone() for name, p in model.named_parameters()}
+    model.to(memory_format=torch.channels_last)
+    twin.to(memory_format=torch.channels_last)
+    for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters(), strict=True):
+        assert p.value is values[name] and torch.equal(p.value, copies[name])  # the same tensor, same values
+        assert p.value.stride() == q.stride() and p.grad.stride() == q.stride(), name
+    assert conv.weight.value.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.value.is_contiguous()
+    x = torch.randn(2, 3, 6, 6, generator=generator).contiguous(memory_format=torch.channels_last)
+    out = model(x)
+    model.backward(torch.ones_like(out))
+    assert conv.weight.grad.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_state_dict_round_trip() -> None:
     source, target = _model(), _model()
     result = target.load_state_dict(source.state_dict())
