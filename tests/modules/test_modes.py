@@ -62,6 +62,7 @@ def test_batchnorm_matches_torch_over_train_and_eval(momentum: float | None, sha
 def test_batchnorm_eval_leaves_running_statistics() -> None:
     bn = mn.BatchNorm1d(3).eval()
     bn(torch.randn(5, 3))
+    assert bn.running_mean is not None and bn.num_batches_tracked is not None
     assert bn.running_mean.value.tolist() == [0.0] * 3
     assert int(bn.num_batches_tracked.value) == 0
 
@@ -70,6 +71,7 @@ def test_batchnorm_buffers_are_saved_and_moved() -> None:
     bn = mn.BatchNorm1d(2)
     assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
     bn.to(dtype=torch.float32)
+    assert bn.running_var is not None and bn.num_batches_tracked is not None
     assert bn.running_var.value.dtype == torch.float32
     assert bn.num_batches_tracked.value.dtype == torch.int64
 
