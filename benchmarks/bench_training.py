@@ -250,14 +250,15 @@ def resnet_case(device: torch.device, quick: bool) -> Case:
 
 def denoiser_case(device: torch.device, quick: bool) -> Case:
     """(e) The U-Net of examples/denoiser.py (C = 32) at batch 64: one Noise2Noise step, MSE against an
-    independent noisy draw of the same images, SGD with the example's momentum, against its torch.nn
-    twin (``benchmarks/twins.py``: the same structure, our initial weights)."""
+    independent noisy draw of the same images, SGD with the example's momentum, channels-last weights
+    on both sides as the example trains, against its torch.nn twin (``benchmarks/twins.py``: the same
+    structure, our initial weights)."""
     g = torch.Generator().manual_seed(1)
     batch = 8 if quick else 64
     clean = torch.rand(batch, 1, 28, 28, generator=g)
     x, target = add_noise(clean, g).to(device), add_noise(clean, g).to(device)
-    model = network("unet", 32, g).to(device=device)
-    twin = torch_twin(model)
+    model = network("unet", 32, g).to(device=device, memory_format=torch.channels_last)  # as the example
+    twin = torch_twin(model).to(memory_format=torch.channels_last)
     criterion, optimizer = mn.MSELoss(), mn.SGD(model.parameters(), lr=0.3, momentum=0.9)
     torch_criterion = torch.nn.MSELoss()
     torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.3, momentum=0.9)

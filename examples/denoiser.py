@@ -21,6 +21,11 @@ and output_padding 1 on the transposed ones):
   ReLU, ConvTranspose2d(2C, C, s2), ReLU)), ConvTranspose2d(2C, 1, s2), Sigmoid: the skip
   carries the 14x14 features across the 7x7 bottleneck.
 
+The convolution weights are laid out ``torch.channels_last``, so every
+feature map after the first convolution is too (the modules keep the layout
+through forward and backward); on 2 CPU cores the full run below takes 2:45
+instead of 3:30 with contiguous weights.
+
 It reports, per variant, the PSNR against the clean test images of the noisy
 input and of the output, the gain, the parameter count and the training time,
 in a side-by-side table; ``--figure`` writes a PNG of a few test digits,
@@ -31,7 +36,7 @@ image has 784 pixels, so this is the MSE over all test pixels).
 The default recipe (C = 32, 3 epochs of all 60000 training images, batch 32,
 SGD with lr 0.3 and momentum 0.9) takes each variant from 6.02 dB to about
 19.3 dB on the 10000 test images, a gain of 13.2-13.4 dB; the whole run takes
-3.5 minutes on 2 idle CPU cores (the upsample variant trains in twice the others' time):
+2:45 minutes on 2 idle CPU cores (upsample trains in 71 s, transpose 38 s, unet 45 s):
 
     python examples/denoiser.py --data-dir ../shared/data/mnist --threads 2 --figure docs/denoiser.png
     python examples/denoiser.py --variant unet --dataset fashion-mnist --epochs 2
@@ -57,6 +62,7 @@ VARIANTS: tuple[Variant, ...] = get_args(Variant)
 NOISE_STD = 0.5
 EVAL_BATCH = 1000
 FIGURE_IMAGES = 8
+LAYOUT = torch.channels_last  # of the weights, and so of every feature map after the first convolution
 
 
 def network(
@@ -164,7 +170,7 @@ def train(
     """
     clean_train, clean_test, noisy_test = data
     generator = torch.Generator().manual_seed(args.seed)
-    model = network(variant, args.channels, generator, dtype=clean_train.dtype)
+    model = network(variant, args.channels, generator, dtype=clean_train.dtype).to(memory_format=LAYOUT)
     optimizer = mn.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     criterion = mn.MSELoss()
     loader = TensorLoader(clean_train, batch_size=args.batch_size, shuffle=True, generator=generator)

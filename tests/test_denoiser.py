@@ -55,17 +55,20 @@ def torch_twin(variant: str, c: int) -> nn.Sequential:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last], ids=["contiguous", "cl"])
 @pytest.mark.parametrize("variant", ["transpose", "upsample", "unet"])
 def test_three_sgd_steps_match_torch_nn(
-    denoiser: ModuleType, variant: str, generator: torch.Generator
+    denoiser: ModuleType, variant: str, layout: torch.memory_format, generator: torch.Generator
 ) -> None:
-    model = denoiser.network(variant, CHANNELS, generator)
+    """In both weight layouts: the example trains with channels-last weights."""
+    model = denoiser.network(variant, CHANNELS, generator).to(memory_format=layout)
     twin = torch_twin(variant, CHANNELS)
     ours, theirs = list(model.parameters()), list(twin.parameters())
     assert [p.value.shape for p in ours] == [q.shape for q in theirs]
     with torch.no_grad():
         for p, q in zip(ours, theirs, strict=True):
             q.copy_(p.value)
+    twin.to(memory_format=layout)
     optimizer = mn.SGD(ours, lr=LR, momentum=MOMENTUM)
     torch_optimizer = torch.optim.SGD(twin.parameters(), lr=LR, momentum=MOMENTUM)
     clean = torch.rand(3, 6, 1, 28, 28, generator=generator)
