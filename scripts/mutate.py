@@ -158,10 +158,14 @@ MUTATIONS: list[Mutation] = [
         ("tests/modules/test_normalization.py",),
     ),
     Mutation(
-        "batchnorm-backward-eval-formula",
+        "batchnorm-bias-grad-not-asked-for",
         "minitorch_nn/modules/normalization.py",
-        "            self._batch_statistics,\n",
-        "            False,\n",
+        "        input = self._cached(self._input)\n"
+        "        self._check_grad_output(grad_output, input.shape)\n"
+        "        mask = [input_grad, self.weight is not None, self.bias is not None]\n",
+        "        input = self._cached(self._input)\n"
+        "        self._check_grad_output(grad_output, input.shape)\n"
+        "        mask = [input_grad, self.weight is not None, False]\n",
         (GRADIENTS,),
     ),
     Mutation(
