@@ -86,52 +86,28 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def copy_into_torch(ours: mn.Module, theirs: torch.nn.Module) -> None:
-    """Give the torch.nn network our initial parameter values, in registration order."""
-    with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
-            q.copy_(p.value)
-
-
-def to_torch(model: mn.Sequential) -> torch.nn.Sequential:
-    """The torch.nn twin of a Sequential of Linear/Conv2d/pooling/activation/Flatten modules."""
-    layers: list[torch.nn.Module] = []
-    for m in model:
-        if isinstance(m, mn.Linear):
-            layers.append(torch.nn.Linear(m.in_features, m.out_features, bias=m.bias is not None))
-        elif isinstance(m, mn.Conv2d):
-            layers.append(
-                torch.nn.Conv2d(
-                    m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, bias=m.bias is not None
-                )
-            )
-        elif isinstance(m, mn.MaxPool2d):
-            layers.append(torch.nn.MaxPool2d(m.kernel_size, m.stride))
-        else:
-            layers.append(
-                {"Tanh": torch.nn.Tanh, "ReLU": torch.nn.ReLU, "Flatten": torch.nn.Flatten}[
-                    type(m).__name__
-                ]()
-            )
-    twin = torch.nn.Sequential(*layers)
-    copy_into_torch(model, twin)
-    return twin
-
-
 def training_steps(
-    model: mn.Sequential,
+    model: mn.Module,
     criterion: mn.Loss,
     torch_criterion: torch.nn.Module,
     x: torch.Tensor,
     target: torch.Tensor,
     lr: float,
     momentum: float,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    memory_format: torch.memory_format | None = None,
 ) -> tuple[Step, Step]:
-    """Our step and torch.nn's, on twin networks with the same initial weights and data."""
-    twin = to_torch(model).to(x.device)
-    model.to(device=x.device)
-    optimizer = mn.SGD(model.parameters(), lr=lr, momentum=momentum)
-    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=lr, momentum=momentum)
+    """Our step and torch.nn's, on twin networks (``benchmarks/twins.py``) with the same initial weights
+    and data, each with SGD of the given settings; ``memory_format`` lays both networks out alike."""
+    model.to(device=x.device, memory_format=memory_format)
+    twin = torch_twin(model)
+    if memory_format is not None:
+        twin.to(memory_format=memory_format)
+    settings = {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay}
+    optimizer = mn.SGD(model.parameters(), **settings)  # type: ignore[arg-type]  # one dict for both sides
+    torch_optimizer = torch.optim.SGD(twin.parameters(), **settings)  # type: ignore[arg-type]
 
     def ours() -> None:
         optimizer.zero_grad()
@@ -223,26 +199,11 @@ def resnet_case(device: torch.device, quick: bool) -> Case:
     layout = torch.channels_last
     x = torch.randn(batch, 1, 28, 28, generator=g).to(device).contiguous(memory_format=layout)
     labels = torch.randint(0, 10, (batch,), generator=g).to(device)
-    model = resnet(generator=g).to(device=device, memory_format=layout)
-    twin = torch_twin(model).to(memory_format=layout)
-    criterion = mn.CrossEntropyLoss(label_smoothing=0.1)
-    optimizer = mn.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    torch_criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
-    torch_optimizer = torch.optim.SGD(
-        twin.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4
-    )
-
-    def ours() -> None:
-        optimizer.zero_grad()
-        criterion(model(x), labels)
-        model.accumulate_grad(criterion.backward())
-        optimizer.step()
-
-    def theirs() -> None:
-        torch_optimizer.zero_grad()
-        torch_criterion(twin(x), labels).backward()
-        torch_optimizer.step()
-
+    ours, theirs = training_steps(
+        resnet(generator=g), mn.CrossEntropyLoss(label_smoothing=0.1),
+        torch.nn.CrossEntropyLoss(label_smoothing=0.1), x, labels, 0.1, 0.9,
+        nesterov=True, weight_decay=5e-4, memory_format=layout,
+    )  # fmt: skip
     return Case(
         "(d) ResNet of examples/resnet_fashion_mnist.py, CE, SGD Nesterov", batch, ours, theirs, None, 1.00
     )
@@ -257,23 +218,10 @@ def denoiser_case(device: torch.device, quick: bool) -> Case:
     batch = 8 if quick else 64
     clean = torch.rand(batch, 1, 28, 28, generator=g)
     x, target = add_noise(clean, g).to(device), add_noise(clean, g).to(device)
-    model = network("unet", 32, g).to(device=device, memory_format=torch.channels_last)  # as the example
-    twin = torch_twin(model).to(memory_format=torch.channels_last)
-    criterion, optimizer = mn.MSELoss(), mn.SGD(model.parameters(), lr=0.3, momentum=0.9)
-    torch_criterion = torch.nn.MSELoss()
-    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.3, momentum=0.9)
-
-    def ours() -> None:
-        optimizer.zero_grad()
-        criterion(model(x), target)
-        model.accumulate_grad(criterion.backward())
-        optimizer.step()
-
-    def theirs() -> None:
-        torch_optimizer.zero_grad()
-        torch_criterion(twin(x), target).backward()
-        torch_optimizer.step()
-
+    ours, theirs = training_steps(
+        network("unet", 32, g), mn.MSELoss(), torch.nn.MSELoss(), x, target, 0.3, 0.9,
+        memory_format=torch.channels_last,  # as the example trains
+    )  # fmt: skip
     return Case(
         "(e) U-Net denoiser of examples/denoiser.py, MSE, SGD momentum", batch, ours, theirs, None, 1.00
     )
