@@ -65,7 +65,35 @@ def _accumulate(
         bias.grad.add_(grad_bias)
 
 
-class _BatchNorm(Module):
+class _FusedNorm(Module):
+    """What the normalisations share: one fused ATen call gives the input, weight and bias gradients.
+
+    A subclass's ``_backward`` makes that call, adds the parameter gradients and
+    returns the input gradient when ``input_grad`` asks for it.
+    """
+
+    fresh_output = True
+    fresh_grad_input = True
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Add the ``weight`` and ``bias`` gradients; return dL/dx (one fused kernel call; the class
+        docstring gives the formula)."""
+        grad_input = self._backward(grad_output, input_grad=True)
+        assert grad_input is not None  # the kernel returns it when output_mask[0] is set
+        return grad_input
+
+    @override
+    def accumulate_grad(self, grad_output: Tensor) -> None:
+        """Add the ``weight`` and ``bias`` gradients as ``backward`` does; skip the input gradient."""
+        self._backward(grad_output, input_grad=False)
+
+    @abstractmethod
+    def _backward(self, grad_output: Tensor, input_grad: bool) -> Tensor | None:
+        """Add the parameter gradients for ``grad_output``; return the input gradient if ``input_grad``."""
+
+
+class _BatchNorm(_FusedNorm):
     r"""Shared by ``BatchNorm1d`` and ``BatchNorm2d``, which differ only in the input's rank (as in torch).
 
     :math:`y = \gamma (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta` per channel, with :math:`\mu`,
@@ -75,8 +103,6 @@ class _BatchNorm(Module):
     in training; ``backward`` runs ``aten.native_batch_norm_backward``.
     """
 
-    fresh_output = True
-    fresh_grad_input = True
     num_features: Final[int]
     eps: Final[float]
     momentum: Final[float | None]
@@ -181,25 +207,12 @@ class _BatchNorm(Module):
         )
         return self.running_mean.value, self.running_var.value, factor
 
-    @override
-    def backward(self, grad_output: Tensor) -> Tensor:
-        r"""Add :math:`\sum g \hat x` to ``weight.grad``, :math:`\sum g` to ``bias.grad``; return dL/dx.
-
-        One ``native_batch_norm_backward`` call gives all three. With batch statistics the input
-        gradient is :math:`\frac{1}{n\sigma}(n \hat g - \sum \hat g - \hat x \sum \hat g \hat x)` with
-        :math:`\hat g = g \gamma`, sums over the :math:`n` values of a channel; with the running
-        statistics it is :math:`\hat g / \sigma`.
-        """
-        grad_input = self._backward(grad_output, input_grad=True)
-        assert grad_input is not None  # the kernel returns it when output_mask[0] is set
-        return grad_input
-
-    @override
-    def accumulate_grad(self, grad_output: Tensor) -> None:
-        """Add the ``weight`` and ``bias`` gradients as ``backward`` does; skip the input gradient."""
-        self._backward(grad_output, input_grad=False)
-
     def _backward(self, grad_output: Tensor, input_grad: bool) -> Tensor | None:
+        r"""One ``native_batch_norm_backward`` call: ``weight.grad`` :math:`+= \sum g \hat x`,
+        ``bias.grad`` :math:`+= \sum g`, and, with batch statistics, the input gradient
+        :math:`\frac{1}{n\sigma}(n \hat g - \sum \hat g - \hat x \sum \hat g \hat x)` with
+        :math:`\hat g = g \gamma`, sums over the :math:`n` values of a channel; with the running
+        statistics it is :math:`\hat g / \sigma`."""
         input = self._cached(self._input)
         self._check_grad_output(grad_output, input.shape)
         mask = [input_grad, self.weight is not None, self.bias is not None]
@@ -361,7 +374,7 @@ def _normalized_shape(value: object) -> Shape:
     return shape
 
 
-class LayerNorm(Module):
+class LayerNorm(_FusedNorm):
     r"""Layer normalisation: :math:`y = \gamma \odot (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta`.
 
     As ``torch.nn.LayerNorm``: :math:`\mu` and :math:`\sigma^2` are the mean and biased
@@ -403,8 +416,6 @@ class LayerNorm(Module):
         [2.0, 2.0, 2.0, 2.0]
     """
 
-    fresh_output = True
-    fresh_grad_input = True
     normalized_shape: Final[Shape]
     eps: Final[float]
     elementwise_affine: Final[bool]
@@ -450,24 +461,11 @@ class LayerNorm(Module):
         self._input = input
         return output
 
-    @override
-    def backward(self, grad_output: Tensor) -> Tensor:
-        r"""Add :math:`\sum_n g \hat x` to ``weight.grad``, :math:`\sum_n g` to ``bias.grad``; return dL/dx.
-
-        One ``native_layer_norm_backward`` call gives all three: the input gradient is
-        :math:`\frac{1}{n\sigma}(n \hat g - \sum \hat g - \hat x \sum \hat g \hat x)` with
-        :math:`\hat g = g \gamma`, sums over the :math:`n` normalised values of a sample.
-        """
-        grad_input = self._backward(grad_output, input_grad=True)
-        assert grad_input is not None  # the kernel returns it when output_mask[0] is set
-        return grad_input
-
-    @override
-    def accumulate_grad(self, grad_output: Tensor) -> None:
-        """Add the ``weight`` and ``bias`` gradients as ``backward`` does; skip the input gradient."""
-        self._backward(grad_output, input_grad=False)
-
     def _backward(self, grad_output: Tensor, input_grad: bool) -> Tensor | None:
+        r"""One ``native_layer_norm_backward`` call: ``weight.grad`` :math:`+= \sum_n g \hat x`,
+        ``bias.grad`` :math:`+= \sum_n g`, and the input gradient
+        :math:`\frac{1}{n\sigma}(n \hat g - \sum \hat g - \hat x \sum \hat g \hat x)` with
+        :math:`\hat g = g \gamma`, sums over the :math:`n` normalised values of a sample."""
         input = self._cached(self._input)
         mean, rstd = self._cached(self._mean), self._cached(self._rstd)
         self._check_grad_output(grad_output, input.shape)
