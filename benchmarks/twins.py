@@ -48,7 +48,7 @@ _POOLS = {
     "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
     "AdaptiveAvgPool2d": ("output_size",),
-    "Upsample": ("size", "scale_factor", "mode", "align_corners"),
+    "Upsample": ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
 }
 
 
