@@ -54,7 +54,7 @@ import torch
 from common import check_args, parser
 
 import minitorch_nn as mn
-from minitorch_nn.checkpoint.io import atomic_write
+from minitorch_nn.checkpoint.io import atomic_write, output_path_problem
 from minitorch_nn.data import TensorLoader, load_data
 
 Variant = Literal["transpose", "upsample", "unet"]
@@ -269,6 +269,8 @@ def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.figure is not None and args.figure.suffix.lower() != ".png":
         p.error(f"--figure must end in .png, got {args.figure}")
+    if args.figure is not None and (problem := output_path_problem(args.figure)):
+        p.error(f"--figure: {problem}")  # before training, not after it
 
 
 def load(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

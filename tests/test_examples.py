@@ -141,3 +141,19 @@ def test_denoiser_runs_a_few_steps(
     out = capsys.readouterr().out
     assert "| variant | parameters | training time | noisy input PSNR | output PSNR | gain |" in out
     assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("where", ["folder", "missing-folder"])
+def test_denoiser_refuses_a_figure_path_it_cannot_write_before_training(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "made.png"
+    if where == "folder":
+        target.mkdir()
+    else:
+        target = tmp_path / "missing" / "made.png"
+    with pytest.raises(SystemExit) as exit_info:
+        load_example("denoiser").main(["--figure", str(target), "--data-dir", str(tmp_path / "no-data")])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert "--figure: " in message and ("not a regular file" in message or "does not exist" in message)
