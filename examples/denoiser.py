@@ -54,7 +54,7 @@ import torch
 from common import check_args, parser
 
 import minitorch_nn as mn
-from minitorch_nn.checkpoint.io import atomic_write, output_path_problem
+from minitorch_nn.checkpoint.io import output_path_problem
 from minitorch_nn.data import TensorLoader, load_data
 
 Variant = Literal["transpose", "upsample", "unet"]
@@ -218,7 +218,6 @@ def _pyplot() -> Any:  # matplotlib.pyplot, which has no complete type hints
 
 def figure(clean: torch.Tensor, noisy: torch.Tensor, results: Sequence[Result], path: Path) -> None:
     """Write a PNG: one column per test image; rows clean, noisy (shown clipped to [0, 1]), each variant."""
-    import io
 
     plt = _pyplot()
     rows = [("clean", clean), (f"noisy {results[0].noisy_psnr:.1f} dB\n(clipped for display)", noisy)]
@@ -234,12 +233,7 @@ def figure(clean: torch.Tensor, noisy: torch.Tensor, results: Sequence[Result], 
         axes[row][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(f"Noise2Noise denoisers: Gaussian noise, std {NOISE_STD}; PSNR over the test set")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=100)
-    finally:
-        plt.close(fig)
-    atomic_write(path, buffer.getvalue())
+    mn.plot.save_figure(fig, path)
     print(f"wrote {path}")
 
 

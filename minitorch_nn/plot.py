@@ -15,7 +15,7 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint.io import atomic_write
 from minitorch_nn.history import History
 
-__all__ = ["plot_confusion", "plot_history"]
+__all__ = ["plot_confusion", "plot_history", "save_figure"]
 
 
 def _pyplot() -> Any:  # matplotlib.pyplot, imported lazily
@@ -72,16 +72,36 @@ def plot_history(history: History, path: str | os.PathLike[str], *, title: str |
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    _save(plt, figure, path)
+    save_figure(figure, path)
 
 
-def _save(plt: Any, figure: Any, path: str | os.PathLike[str]) -> None:
-    """Render ``figure`` as PNG bytes, then write them atomically; the figure is closed either way."""
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Write a matplotlib ``figure`` to ``path`` as a PNG, atomically, and close the figure.
+
+    The image is rendered in memory first, so a failure leaves the old file (or
+    none) in place, never half a PNG; the figure is closed either way. This is
+    how ``plot_history`` and ``plot_confusion`` write, and what the examples use
+    for their own figures.
+
+    Raises:
+        ValueError: if ``path`` does not end in ``.png``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> plt = _pyplot()
+        >>> figure, axes = plt.subplots()
+        >>> _ = axes.plot([0, 1], [1, 0])
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "line.png"
+        >>> save_figure(figure, path)
+        >>> path.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+        True
+    """
+    _png("save_figure", path)
     buffer = io.BytesIO()
     try:
         figure.savefig(buffer, format="png", dpi=100)
     finally:
-        plt.close(figure)
+        _pyplot().close(figure)
     atomic_write(path, buffer.getvalue())
 
 
@@ -121,4 +141,4 @@ def plot_confusion(
     axes.set_xticklabels(names, rotation=45, ha="right")
     axes.set_yticklabels(names)
     figure.tight_layout()
-    _save(plt, figure, path)
+    save_figure(figure, path)
