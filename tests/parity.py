@@ -68,7 +68,7 @@ def _ours(name: str) -> type[ModuleBase] | None:
 
 
 def module_samples(module_db: list[Any]) -> list[ModuleSample]:
-    """The samples of every module of ``module_db`` that has a minitorch_nn namesake, in ``module_db``'s order."""
+    """The samples of each ``module_db`` module with a minitorch_nn namesake, in ``module_db``'s order."""
     samples: list[ModuleSample] = []
     for info in module_db:
         name = info.module_cls.__name__
@@ -240,9 +240,7 @@ def run_optimizer_sample(sample: OptimizerSample) -> None:
             _close(own.value, ref.detach(), f"parameter {index} after step {step + 1}")
 
 
-def pass_rates(
-    results: dict[str, bool], key_to_module: Callable[[str], str]
-) -> list[tuple[str, int, int]]:
+def pass_rates(results: dict[str, bool], key_to_module: Callable[[str], str]) -> list[tuple[str, int, int]]:
     """``(module, passed, total)`` for each module, in first-seen order."""
     table: dict[str, list[int]] = {}
     for key, passed in results.items():
@@ -285,7 +283,6 @@ def _measure() -> None:  # pragma: no cover - a report for people, run by hand
     print(f"optimizers: {o_passed}/{o_total} = {100 * o_passed / max(o_total, 1):.1f} %")
     for key, why in failures.items():
         print(f"FAIL {key}: {why}")
-
 
 
 if __name__ == "__main__":
