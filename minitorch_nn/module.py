@@ -16,6 +16,7 @@ from typing import ClassVar, NamedTuple, Self, TypeVar
 
 import torch
 
+from minitorch_nn._arguments import check_arguments
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Buffer, Parameter
 
@@ -60,6 +61,11 @@ class ModuleBase(ABC):
     """
 
     training: bool
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        # An argument the class does not take is named with the public class, before __init__ runs.
+        check_arguments(cls.__name__, cls.__init__, args, kwargs)
+        return super().__new__(cls)
 
     def __init__(self) -> None:
         self.training = True
