@@ -5,10 +5,11 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
-from typing import Protocol, TypeAlias, TypedDict, runtime_checkable
+from typing import ClassVar, Protocol, Self, TypeAlias, TypedDict, runtime_checkable
 
 import torch
 
+from minitorch_nn._arguments import check_arguments
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Parameter
 
@@ -71,12 +72,47 @@ def check_number(owner: str, name: str, value: object, interval: str) -> float:
 
 
 def check_lr(owner: str, value: object) -> float:
-    """Return ``value`` as a float; raise unless it is a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: expected lr to be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and float(value) >= 0):
+    """Return ``value`` as a float; raise unless it is a finite number >= 0 or such a one-element tensor."""
+    number = tensor_scalar(owner, "lr", value)
+    if isinstance(number, bool) or not isinstance(number, Real):
+        raise TypeError(f"{owner}: expected lr to be a number, got {type(number).__name__}")
+    if not (math.isfinite(number) and float(number) >= 0):
         raise ValueError(f"{owner}: expected lr to be a finite number >= 0, got {value!r}")
-    return float(value)
+    return float(number)
+
+
+def tensor_scalar(owner: str, name: str, value: object) -> object:
+    """The float in a one-element floating-point tensor (torch takes such hyperparameters); else ``value``."""
+    if not isinstance(value, torch.Tensor):
+        return value
+    if not value.is_floating_point():
+        raise TypeError(
+            f"{owner}: expected {name} to be a number or a floating-point tensor, got {value.dtype}"
+        )
+    if value.numel() != 1:
+        raise ValueError(
+            f"{owner}: expected a tensor {name} to have one element, got shape {shape_str(value)}"
+        )
+    return float(value.detach().item())
+
+
+def check_implementation(owner: str, flags: Mapping[str, object]) -> None:
+    """Check torch's implementation flags: ``foreach``/``fused`` (``None`` or a bool, not both ``True``),
+    ``differentiable``/``capturable`` (``False`` only: each is refused with its reason)."""
+    for name in ("foreach", "fused"):
+        if name in flags and flags[name] is not None and not isinstance(flags[name], bool):
+            raise TypeError(
+                f"{owner}: expected {name} to be a bool or None, got {type(flags[name]).__name__}"
+            )
+    if flags.get("foreach") is True and flags.get("fused") is True:
+        raise ValueError(f"{owner}: foreach=True and fused=True cannot be set together")
+    reasons = {
+        "differentiable": "steps run outside autograd here, so nothing can be differentiated through them",
+        "capturable": "the step count is a Python int here, so a step cannot be captured in a CUDA graph",
+    }
+    for name, reason in reasons.items():
+        if name in flags and check_bool(owner, name, flags[name]):
+            raise ValueError(f"{owner}: {name}=True is not supported: {reason}")
 
 
 def check_positive_int(owner: str, name: str, value: object) -> int:
@@ -118,15 +154,26 @@ class OptimizerState(TypedDict):
 def _collect(owner: str, params: Iterable[Parameter]) -> list[Parameter]:
     if isinstance(params, Parameter):
         raise TypeError(f"{owner}: expected an iterable of Parameter, got a single Parameter")
-    collected = list(params)
+    collected = [_unnamed(owner, index, param) for index, param in enumerate(params)]
     if not collected:
         raise ValueError(f"{owner}: expected at least one Parameter, got an empty iterable")
-    for index, param in enumerate(collected):
-        if not isinstance(param, Parameter):
-            raise TypeError(f"{owner}: expected a Parameter at position {index}, got {type(param).__name__}")
     if len({id(p) for p in collected}) != len(collected):
         raise ValueError(f"{owner}: some parameters appear more than once")
     return collected
+
+
+def _unnamed(owner: str, index: int, param: object) -> Parameter:
+    """``param``, or the ``Parameter`` of a ``(name, Parameter)`` pair, as ``named_parameters()`` yields."""
+    if isinstance(param, tuple) and len(param) == 2 and isinstance(param[0], str):
+        param = param[1]
+    if isinstance(param, Mapping):
+        raise TypeError(
+            f"{owner}: param groups (dicts in params) are not supported; "
+            f"make one {owner} per group, e.g. {owner}(group['params'], lr=group['lr'])"
+        )
+    if not isinstance(param, Parameter):
+        raise TypeError(f"{owner}: expected a Parameter at position {index}, got {type(param).__name__}")
+    return param
 
 
 class OptimizerBase(ABC):
@@ -135,10 +182,14 @@ class OptimizerBase(ABC):
     A subclass checks and stores its hyperparameters (``_checked``, ``_apply``,
     ``hyperparameters``), names its per-parameter buffers (``_buffer_names``)
     and updates one parameter (``_update``). Buffers are created lazily by the
-    first ``step``, as ``torch.optim`` does.
+    first ``step``, as ``torch.optim`` does. An argument the constructor does
+    not take is refused before ``__init__`` runs, naming the public class.
+    A hyperparameter added in a later release is listed in ``_added`` with its
+    default, so that a state saved before it existed still loads.
 
     Args:
-        params: an iterable of ``Parameter``, such as ``model.parameters()``.
+        params: an iterable of ``Parameter``, such as ``model.parameters()``, or of ``(name, Parameter)``
+            pairs, such as ``model.named_parameters()``; param groups (dicts) are refused.
         hyperparameters: the subclass's constructor arguments, ``lr`` included, given to ``_checked``.
 
     Attributes:
@@ -157,16 +208,24 @@ class OptimizerBase(ABC):
         (1, {'0.momentum_buffer': tensor([1.])})
         >>> fresh = SGD([p], lr=0.1)
         >>> fresh.load_state_dict(saved)
-        >>> fresh
-        SGD(lr=0.5, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, params=1)
+        >>> fresh.lr, fresh.momentum
+        (0.5, 0.9)
     """
 
     params: list[Parameter]
-    lr: float
     num_steps: int
+    _added: ClassVar[Hyperparameters] = {}
+    """Hyperparameters added after a release, with their defaults: a saved state without them still loads."""
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        # An argument the class does not take is named with the public class, before __init__ runs.
+        check_arguments(cls.__name__, cls.__init__, args, kwargs)
+        return super().__new__(cls)
 
     def __init__(self, params: Iterable[Parameter], hyperparameters: Mapping[str, object]) -> None:
         self.params = _collect(self._name, params)
+        lr = hyperparameters["lr"]
+        self._lr_dtype = lr.dtype if isinstance(lr, torch.Tensor) and lr.is_floating_point() else None
         self._apply(self._checked(hyperparameters))
         self.num_steps = 0
         self._state: list[dict[str, Tensor]] = [{} for _ in self.params]
@@ -174,6 +233,26 @@ class OptimizerBase(ABC):
     @property
     def _name(self) -> str:
         return type(self).__name__
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, a float; a scheduler may set it between steps.
+
+        Setting it checks the value (a finite number >= 0). If the optimizer
+        was given a tensor ``lr``, a value set later is rounded to that
+        tensor's dtype, as torch's ``lr.fill_(value)`` does.
+        """
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        lr = check_lr(self._name, value)
+        if self._lr_dtype is not None:
+            rounded = float(torch.tensor(lr, dtype=self._lr_dtype))
+            if not math.isfinite(rounded):
+                raise ValueError(f"{self._name}: expected lr to be finite in {self._lr_dtype}, got {lr!r}")
+            lr = rounded
+        self._lr = lr
 
     @abstractmethod
     def hyperparameters(self) -> Hyperparameters:
@@ -252,6 +331,8 @@ class OptimizerBase(ABC):
         if state.get("optimizer") != self._name:
             problems.append(f"expected optimizer {self._name!r}, got {state.get('optimizer')!r}")
         loaded = state.get("hyperparameters")
+        if isinstance(loaded, Mapping):
+            loaded = {**self._added, **loaded}  # a state saved before these existed
         names = sorted(self.hyperparameters())
         if not isinstance(loaded, Mapping) or sorted(loaded) != names:
             got = sorted(loaded) if isinstance(loaded, Mapping) else type(loaded).__name__

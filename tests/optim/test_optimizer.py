@@ -79,7 +79,16 @@ def test_state_dict_format() -> None:
     saved = optimizer.state_dict()
     assert saved == {
         "optimizer": "Adam",
-        "hyperparameters": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+        "hyperparameters": {
+            "lr": 0.1,
+            "beta1": 0.9,
+            "beta2": 0.999,
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            "amsgrad": False,
+            "maximize": False,
+            "decoupled_weight_decay": False,
+        },
         "step": 0,
         "state": {},
     }
@@ -157,8 +166,9 @@ LOAD_ERRORS = {
     "unknown": "unexpected key: 0.bogus\n  unexpected key: 2.exp_avg",
     "missing": "missing key: 1.exp_avg_sq",
     "kind": "expected optimizer 'Adam', got 'AdamW'",
-    "names": "expected hyperparameters ['beta1', 'beta2', 'eps', 'lr', 'weight_decay'], "
-    "got ['beta1', 'beta2', 'eps', 'lr', 'momentum', 'weight_decay']",
+    "names": "expected hyperparameters ['amsgrad', 'beta1', 'beta2', 'decoupled_weight_decay', 'eps', 'lr', "
+    "'maximize', 'weight_decay'], got ['amsgrad', 'beta1', 'beta2', 'decoupled_weight_decay', 'eps', 'lr', "
+    "'maximize', 'momentum', 'weight_decay']",
     "value": "Adam: expected betas[1] in [0, 1), got 1.5",
     "step": "expected step to be an int >= 0, got -1",
     "integer tensor": "expected 1.exp_avg to be a floating-point tensor, got torch.int64",

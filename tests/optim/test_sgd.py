@@ -144,16 +144,12 @@ def test_step_leaves_grad_untouched_with_every_option() -> None:
     assert p.grad is grad and p.grad.tolist() == [0.5, 1.0]
 
 
-def test_options_are_keyword_only() -> None:
-    with pytest.raises(TypeError):
-        SGD(mn.Linear(2, 2).parameters(), 0.1, 0.9)  # type: ignore[call-arg]  # positional momentum is the point
-
-
 def test_repr_lists_hyperparameters() -> None:
     optimizer = SGD(mn.Linear(2, 2).parameters(), 0.1, momentum=0.9)
     assert (
         repr(optimizer)
-        == "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, params=2)"
+        == "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, "
+        "params=2)"
     )
 
 
