@@ -170,11 +170,17 @@ class _BatchNorm(_FusedNorm):
         if batch:
             self._check_count(input)
         running_mean, running_var, factor = self._running()
+        self._input, self._batch_statistics = input, batch
+        if input.numel() == 0:
+            # An empty batch, as torch.nn: an empty output, the running statistics untouched (the batch
+            # is still counted in num_batches_tracked), and no kernel call (the CPU kernels refuse an
+            # empty input in training, and the backward one divides by zero on it).
+            self._save_mean = self._save_invstd = self._eval_mean = self._eval_var = None
+            return torch.empty_like(input)
         output, save_mean, save_invstd = torch.native_batch_norm(
             input, _value(self.weight), _value(self.bias), running_mean, running_var, batch, factor, self.eps
         )
-        self._input, self._save_mean, self._save_invstd = input, save_mean, save_invstd
-        self._batch_statistics = batch
+        self._save_mean, self._save_invstd = save_mean, save_invstd
         self._eval_mean = None if batch or running_mean is None else running_mean.clone()
         self._eval_var = None if batch or running_var is None else running_var.clone()
         return output
@@ -186,8 +192,9 @@ class _BatchNorm(_FusedNorm):
         return None if self.running_mean is None else self.running_mean.value
 
     def _check_count(self, input: Tensor) -> None:
+        """Refuse exactly one value per channel, as torch does (an empty batch is let through)."""
         count = input.numel() // self.num_features
-        if count < 2:
+        if count == 1:
             when = "in training" if self.training else "with batch statistics (track_running_stats=False)"
             raise ValueError(f"{self!r}: expected more than 1 value per channel {when}, got {count}")
 
@@ -218,6 +225,8 @@ class _BatchNorm(_FusedNorm):
         mask = [input_grad, self.weight is not None, self.bias is not None]
         if not any(mask):
             return None
+        if input.numel() == 0:  # sums over no values: the parameter gradients gain 0
+            return torch.empty_like(input) if input_grad else None
         grads: tuple[Tensor | None, Tensor | None, Tensor | None] = _aten.native_batch_norm_backward(
             grad_output,
             input,
