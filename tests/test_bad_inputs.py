@@ -77,17 +77,17 @@ API_CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
         lambda: mn.Linear(4, 3)(torch.zeros(2, 5)),
         ValueError,
-        f"{LINEAR}: expected input of shape (N, 4), got (2, 5)",
+        f"{LINEAR}: expected input of shape (*, 4), got (2, 5)",
     ),
     (
         lambda: mn.Conv2d(1, 2, 3)(torch.zeros(2, 3, 8, 8)),
         ValueError,
-        f"{CONV}: expected input of shape (N, 1, H, W), got (2, 3, 8, 8)",
+        f"{CONV}: expected input of shape (N, 1, H, W) or (1, H, W), got (2, 3, 8, 8)",
     ),
     (
         lambda: mn.Conv2d(1, 2, 3)(torch.zeros(8, 8)),
         ValueError,
-        f"{CONV}: expected input of shape (N, 1, H, W), got (8, 8)",
+        f"{CONV}: expected input of shape (N, 1, H, W) or (1, H, W), got (8, 8)",
     ),
     (
         lambda: mn.BatchNorm1d(4)(torch.zeros(4)),
@@ -98,13 +98,13 @@ API_CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
         lambda: mn.MaxPool2d(2)(torch.zeros(1, 1, 1, 4)),
         ValueError,
         "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): "
-        "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (1, 1, 1, 4)",
+        "expected input of shape (N, C, H, W) or (C, H, W) with C >= 1 and H, W >= (2, 2), got (1, 1, 1, 4)",
     ),
     (
-        lambda: mn.AvgPool2d(2)(torch.zeros(1, 4, 4)),
+        lambda: mn.AvgPool2d(2)(torch.zeros(4, 4)),
         ValueError,
         "AvgPool2d(kernel_size=2, stride=2, padding=0): "
-        "expected input of shape (N, C, H, W) with H, W >= (2, 2), got (1, 4, 4)",
+        "expected input of shape (N, C, H, W) or (C, H, W) with C >= 1 and H, W >= (2, 2), got (4, 4)",
     ),
     (
         lambda: mn.Softmax(dim=1)(torch.zeros(3)),
@@ -134,7 +134,7 @@ API_CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (
         lambda: mn.Sequential(mn.Linear(4, 3), mn.ReLU(), mn.Linear(4, 2))(torch.zeros(2, 4)),
         ValueError,
-        "Linear(in_features=4, out_features=2): expected input of shape (N, 4), got (2, 3)",
+        "Linear(in_features=4, out_features=2): expected input of shape (*, 4), got (2, 3)",
     ),
     # Dtypes: an integer input, and float32 data into a float64 model.
     (
@@ -293,7 +293,7 @@ def test_api_bad_input(
 
 def test_sequential_names_the_failing_layer() -> None:
     model = mn.Sequential(mn.Linear(4, 3), mn.ReLU(), mn.Linear(4, 2))
-    with pytest.raises(ValueError, match=re.escape("expected input of shape (N, 4), got (2, 3)")) as excinfo:
+    with pytest.raises(ValueError, match=re.escape("expected input of shape (*, 4), got (2, 3)")) as excinfo:
         model(torch.zeros(2, 4))
     assert excinfo.value.__notes__ == ["in Sequential layer [2]"]
 

@@ -45,7 +45,7 @@ def default_parameters(
 
 
 class Linear(Module):
-    r"""Affine map :math:`y = x W^T + b`.
+    r"""Affine map :math:`y = x W^T + b`, on the last dimension of the input.
 
     Args:
         in_features: size of each input sample.
@@ -56,8 +56,11 @@ class Linear(Module):
         dtype: floating-point dtype of the parameters. Default: torch's default dtype.
 
     Shape:
-        - Input: :math:`(N, H_{in})` with :math:`H_{in} =` ``in_features``.
-        - Output: :math:`(N, H_{out})` with :math:`H_{out} =` ``out_features``.
+        - Input: :math:`(*, H_{in})` with :math:`H_{in} =` ``in_features``: a batch :math:`(N, H_{in})`,
+          one sample :math:`(H_{in})`, or any leading dimensions, such as :math:`(N, T, H_{in})` for a
+          sequence. A 2-D input is one ``addmm``; the leading dimensions of any other are flattened
+          into one (a view when the input is contiguous) and restored in the output.
+        - Output: :math:`(*, H_{out})` with :math:`H_{out} =` ``out_features``.
 
     Attributes:
         weight: ``Parameter`` of shape ``(out_features, in_features)``, drawn from
@@ -75,6 +78,8 @@ class Linear(Module):
         torch.Size([32, 784])
         >>> layer.bias.grad[:3].tolist()
         [32.0, 32.0, 32.0]
+        >>> layer(torch.zeros(8, 10, 784)).shape, layer(torch.zeros(784)).shape
+        (torch.Size([8, 10, 50]), torch.Size([50]))
     """
 
     in_features: Final[int]
@@ -86,8 +91,8 @@ class Linear(Module):
         self,
         in_features: int,
         out_features: int,
-        *,
         bias: bool = True,
+        *,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
@@ -95,22 +100,33 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_size("Linear", "in_features", in_features)
         self.out_features = check_size("Linear", "out_features", out_features)
+        if not isinstance(bias, bool):
+            raise TypeError(f"Linear: expected bias to be a bool, got {type(bias).__name__}")
         self.weight, self.bias = default_parameters(
             (out_features, in_features), bias, generator=generator, device=device, dtype=dtype
         )
-        self._input: Tensor | None = None
+        self._input: Tensor | None = None  # 2-D: the input, or its leading dimensions flattened
+        self._leading: torch.Size | None = None  # the leading dimensions of an input that is not 2-D
         self._scratches: dict[str, Tensor] = {}
 
     @override
     def forward(self, input: Tensor) -> Tensor:
-        """Return ``input @ weight.T + bias``; cache ``input`` (not a copy) for ``backward``."""
+        """Return ``input @ weight.T + bias``; cache ``input`` (not a copy; for an input that is not
+        2-D, a 2-D view of it, or a copy if it cannot be viewed so) for ``backward``."""
         self._check_floating(input)
-        if input.dim() != 2 or input.shape[1] != self.in_features:
+        if input.dim() == 0 or input.shape[-1] != self.in_features:
             raise ValueError(
-                f"{self!r}: expected input of shape (N, {self.in_features}), got {shape_str(input)}"
+                f"{self!r}: expected input of shape (*, {self.in_features}), got {shape_str(input)}"
             )
         self._check_like(input, self.weight.value)
-        self._input = input
+        if input.dim() == 2:
+            self._input, self._leading = input, None
+            return self._affine(input)
+        flat = input.reshape(-1, self.in_features)
+        self._input, self._leading = flat, input.shape[:-1]
+        return self._affine(flat).view(*self._leading, self.out_features)
+
+    def _affine(self, input: Tensor) -> Tensor:
         if self.bias is None:
             return torch.mm(input, self.weight.value.t())
         return torch.addmm(self.bias.value, input, self.weight.value.t())
@@ -119,16 +135,30 @@ class Linear(Module):
     def backward(self, grad_output: Tensor) -> Tensor:
         """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of
         ``grad_output`` to ``bias.grad``; return ``grad_output @ weight``."""
-        self.accumulate_grad(grad_output)
+        grad = self._grad_2d(grad_output)
+        self._accumulate(grad)
         # Input gradient.
-        return torch.mm(grad_output, self.weight.value)
+        grad_input = torch.mm(grad, self.weight.value)
+        return grad_input if self._leading is None else grad_input.view(*self._leading, self.in_features)
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:
         """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of ``grad_output``
         to ``bias.grad``; skip the input gradient."""
+        self._accumulate(self._grad_2d(grad_output))
+
+    def _grad_2d(self, grad_output: Tensor) -> Tensor:
+        """``grad_output`` checked against the last output's shape, with its leading dimensions in one."""
         input = self._cached(self._input)
-        self._check_grad_output(grad_output, (input.shape[0], self.out_features))
+        if self._leading is None:
+            self._check_grad_output(grad_output, (input.shape[0], self.out_features))
+            return grad_output
+        self._check_grad_output(grad_output, (*self._leading, self.out_features))
+        return grad_output.reshape(-1, self.out_features)
+
+    def _accumulate(self, grad_output: Tensor) -> None:
+        """Add the parameter gradients for a 2-D ``grad_output`` and the cached 2-D input."""
+        input = self._cached(self._input)
         # Each product is formed in a scratch tensor kept across steps, then added: addmm_
         # into the buffer would change the last bit of a second backward, and a new tensor
         # each step would allocate a parameter-sized tensor per step.
