@@ -137,6 +137,30 @@ def _unpad(grad: Tensor, input: Tensor, pad: Pad, padding_mode: str) -> Tensor:
     return result
 
 
+def _as_batch(module: "Conv2d | ConvTranspose2d", input: Tensor) -> tuple[Tensor, bool]:
+    """``input`` as an :math:`(N, C, H, W)` batch (an unbatched :math:`(C, H, W)` one as a batch of one,
+    a view), and whether it came unbatched; raise unless it is either, with ``in_channels`` channels."""
+    module._check_floating(input)
+    channels = module.in_channels
+    if input.dim() not in (3, 4) or input.shape[-3] != channels:
+        raise ValueError(
+            f"{module!r}: expected input of shape (N, {channels}, H, W) or ({channels}, H, W), "
+            f"got {shape_str(input)}"
+        )
+    module._check_like(input, module.weight.value)
+    return (input, False) if input.dim() == 4 else (input.unsqueeze(0), True)
+
+
+def _grad_batch(module: "Conv2d | ConvTranspose2d", grad_output: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``grad_output`` checked against the last output's batched ``shape`` (without its batch dimension
+    if the input came unbatched), as a batch."""
+    if module._unbatched:
+        module._check_grad_output(grad_output, shape[1:])
+        return grad_output.unsqueeze(0)
+    module._check_grad_output(grad_output, shape)
+    return grad_output
+
+
 def _extra_repr(module: "Conv2d | ConvTranspose2d", output_padding: tuple[int, int] = (0, 0)) -> str:
     """What torch's ``_ConvNd.extra_repr`` prints: settings left at their defaults are omitted."""
     text = f"{module.in_channels}, {module.out_channels}, kernel_size={module.kernel_size}"
@@ -193,8 +217,9 @@ class Conv2d(Module):
 
     Shape:
         - Input: :math:`(N, C, H, W)`, contiguous or ``torch.channels_last`` (kept so, in the output
-          and in the input gradient).
-        - Output: :math:`(N, O, H_{out}, W_{out})` with
+          and in the input gradient), or one unbatched sample :math:`(C, H, W)`.
+        - Output: :math:`(N, O, H_{out}, W_{out})`, or :math:`(O, H_{out}, W_{out})` for an unbatched
+          input (whose input gradient is unbatched too), with
           :math:`H_{out} = \lfloor (H + 2 p_h - d_h (k_h - 1) - 1) / s_h \rfloor + 1`, and likewise
           for :math:`W`.
 
@@ -261,7 +286,8 @@ class Conv2d(Module):
             device=device,
             dtype=dtype,
         )
-        self._input: Tensor | None = None  # what forward was given
+        self._input: Tensor | None = None  # what forward was given, as a batch
+        self._unbatched = False  # whether forward was given one (C, H, W) sample
         self._padded: Tensor | None = (
             None  # what the kernel convolved: the input, padded explicitly if need be
         )
@@ -288,12 +314,7 @@ class Conv2d(Module):
         return (before[1], after[1], before[0], after[0]), (0, 0)
 
     def _check_input(self, input: Tensor) -> None:
-        self._check_floating(input)
-        if input.dim() != 4 or input.shape[1] != self.in_channels:
-            raise ValueError(
-                f"{self!r}: expected input of shape (N, {self.in_channels}, H, W), got {shape_str(input)}"
-            )
-        self._check_like(input, self.weight.value)
+        """Raise unless the batch ``input`` is large enough for the padding and the kernel."""
         if self._pad is not None and self.padding_mode in ("reflect", "circular"):
             left, right, top, bottom = self._pad
             most = (max(top, bottom), max(left, right))
@@ -316,16 +337,18 @@ class Conv2d(Module):
     def forward(self, input: Tensor) -> Tensor:
         """Return the convolution of ``input``; cache ``input`` (not a copy), and its padded copy if
         the padding is explicit, for ``backward``."""
+        input, unbatched = _as_batch(self, input)
         self._check_input(input)
         padded = input
         if self._pad is not None:
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
             padded = F.pad(input, self._pad, mode=mode).contiguous(memory_format=_memory_format(input))
-        self._input, self._padded = input, padded
+        self._input, self._padded, self._unbatched = input, padded, unbatched
         bias = None if self.bias is None else self.bias.value
-        return F.conv2d(
+        output = F.conv2d(
             padded, self.weight.value, bias, self.stride, self._kernel_padding, self.dilation, self.groups
         )
+        return output.squeeze(0) if unbatched else output
 
     def _gradients(self, grad_output: Tensor, input_grad: bool) -> Tensor | None:
         """Add the weight and bias gradients; return the gradient of the padded input if asked."""
@@ -335,7 +358,7 @@ class Conv2d(Module):
             (height, width), self._kernel_padding, self.dilation, self.kernel_size, self.stride, strict=True
         )
         out = [(size + 2 * p - d * (k - 1) - 1) // s + 1 for size, p, d, k, s in sizes]
-        self._check_grad_output(grad_output, (n, self.out_channels, *out))
+        grad_output = _grad_batch(self, grad_output, (n, self.out_channels, *out))
         return _convolution_backward(self, grad_output, padded, self._kernel_padding, None, input_grad)
 
     @override
@@ -344,9 +367,10 @@ class Conv2d(Module):
         ``grad_output`` with ``weight`` (through the adjoint of the explicit padding, if any)."""
         grad_padded = self._gradients(grad_output, input_grad=True)
         assert grad_padded is not None
-        if self._pad is None:
-            return grad_padded
-        return _unpad(grad_padded, self._cached(self._input), self._pad, self.padding_mode)
+        grad_input = grad_padded
+        if self._pad is not None:
+            grad_input = _unpad(grad_padded, self._cached(self._input), self._pad, self.padding_mode)
+        return grad_input.squeeze(0) if self._unbatched else grad_input
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:
@@ -395,8 +419,10 @@ class ConvTranspose2d(Module):
         dtype: floating-point dtype of the parameters. Default: torch's default dtype.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`, contiguous or ``torch.channels_last``.
-        - Output: :math:`(N, O, H_{out}, W_{out})` with
+        - Input: :math:`(N, C, H, W)`, contiguous or ``torch.channels_last``, or one unbatched sample
+          :math:`(C, H, W)`.
+        - Output: :math:`(N, O, H_{out}, W_{out})`, or :math:`(O, H_{out}, W_{out})` for an unbatched
+          input, with
           :math:`H_{out} = (H - 1) s_h - 2 p_h + d_h (k_h - 1) + \text{output\_padding}_h + 1`, and
           likewise for :math:`W`.
 
@@ -468,7 +494,8 @@ class ConvTranspose2d(Module):
         self.weight, self.bias = self._parameters(
             _flag(name, "bias", bias), generator=generator, device=device, dtype=dtype
         )
-        self._input: Tensor | None = None
+        self._input: Tensor | None = None  # what forward was given, as a batch
+        self._unbatched = False  # whether forward was given one (C, H, W) sample
 
     def _parameters(
         self,
@@ -499,20 +526,15 @@ class ConvTranspose2d(Module):
     @override
     def forward(self, input: Tensor) -> Tensor:
         """Return the transposed convolution of ``input``; cache ``input`` (not a copy) for ``backward``."""
-        self._check_floating(input)
-        if input.dim() != 4 or input.shape[1] != self.in_channels:
-            raise ValueError(
-                f"{self!r}: expected input of shape (N, {self.in_channels}, H, W), got {shape_str(input)}"
-            )
-        self._check_like(input, self.weight.value)
+        input, unbatched = _as_batch(self, input)
         size = self._output_size(input.shape[2], input.shape[3])
         if min(size) < 1:
             raise ValueError(
                 f"{self!r}: expected an output size >= (1, 1), got {size} for input {shape_str(input)}"
             )
-        self._input = input
+        self._input, self._unbatched = input, unbatched
         bias = None if self.bias is None else self.bias.value
-        return F.conv_transpose2d(
+        output = F.conv_transpose2d(
             input,
             self.weight.value,
             bias,
@@ -522,12 +544,13 @@ class ConvTranspose2d(Module):
             self.groups,
             self.dilation,
         )
+        return output.squeeze(0) if unbatched else output
 
     def _gradients(self, grad_output: Tensor, input_grad: bool) -> Tensor | None:
         """Add the weight and bias gradients; return the input gradient if asked."""
         input = self._cached(self._input)
         size = self._output_size(input.shape[2], input.shape[3])
-        self._check_grad_output(grad_output, (input.shape[0], self.out_channels, *size))
+        grad_output = _grad_batch(self, grad_output, (input.shape[0], self.out_channels, *size))
         return _convolution_backward(self, grad_output, input, self.padding, self.output_padding, input_grad)
 
     @override
@@ -536,7 +559,7 @@ class ConvTranspose2d(Module):
         ``grad_output`` with ``weight``."""
         grad_input = self._gradients(grad_output, input_grad=True)
         assert grad_input is not None
-        return grad_input
+        return grad_input.squeeze(0) if self._unbatched else grad_input
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:

@@ -6,6 +6,7 @@ derivative kernels, which honour ``torch.channels_last``. The derivations are
 in the docstrings and in ``docs/modules.md``.
 """
 
+from abc import abstractmethod
 from typing import Final
 
 import torch
@@ -60,6 +61,32 @@ def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: in
     return out
 
 
+def _as_batch(module: Module, input: Tensor, smallest: tuple[int, int]) -> tuple[Tensor, bool]:
+    r"""``input`` as an :math:`(N, C, H, W)` batch (an unbatched :math:`(C, H, W)` one as a batch of one,
+    a view), and whether it came unbatched; raise unless it is either, with :math:`C \ge 1` and
+    :math:`H, W` at least ``smallest`` (as torch, which takes an empty batch but no other empty dimension)."""
+    module._check_floating(input)
+    if input.dim() not in (3, 4) or (
+        input.shape[-3] < 1 or input.shape[-2] < smallest[0] or input.shape[-1] < smallest[1]
+    ):
+        raise ValueError(
+            f"{module!r}: expected input of shape (N, C, H, W) or (C, H, W) with C >= 1 and "
+            f"H, W >= {smallest}, got {shape_str(input)}"
+        )
+    return (input, False) if input.dim() == 4 else (input.unsqueeze(0), True)
+
+
+def _grad_batch(module: Module, grad_output: Tensor, shape: torch.Size | None, unbatched: bool) -> Tensor:
+    """``grad_output`` checked against the last output's batched ``shape`` (without its batch dimension
+    if the input came unbatched), as a batch."""
+    assert shape is not None  # set together with the cached input
+    if unbatched:
+        module._check_grad_output(grad_output, shape[1:])
+        return grad_output.unsqueeze(0)
+    module._check_grad_output(grad_output, shape)
+    return grad_output
+
+
 class _Pool2d(Module):
     """Windows of ``kernel_size`` every ``stride``, on an input padded by ``padding``.
 
@@ -98,8 +125,9 @@ class _Pool2d(Module):
         self.padding = padding
         self.ceil_mode = _check_bool(name, "ceil_mode", ceil_mode)
         self._min_size = (self._smallest_input(0), self._smallest_input(1))
-        self._input: Tensor | None = None
-        self._output_shape: torch.Size | None = None
+        self._input: Tensor | None = None  # what forward was given, as a batch
+        self._output_shape: torch.Size | None = None  # the shape of the output, as a batch
+        self._unbatched = False  # whether forward was given one (C, H, W) sample
 
     def _output_hw(self, h: int, w: int) -> tuple[int, int]:
         k, s, p, d = self._kernel, self._stride, self._padding, self._dilation
@@ -116,20 +144,34 @@ class _Pool2d(Module):
             size += 1
         return size
 
-    def _check_input(self, input: Tensor) -> None:
-        self._check_floating(input)
-        if input.dim() != 4 or input.shape[2] < self._min_size[0] or input.shape[3] < self._min_size[1]:
-            raise ValueError(
-                f"{self!r}: expected input of shape (N, C, H, W) with H, W >= {self._min_size}, "
-                f"got {shape_str(input)}"
-            )
+    def _pool(self, input: Tensor) -> Tensor:
+        """Check ``input``, pool it as a batch, cache what ``backward`` needs; return the output in the
+        input's batching."""
+        batch, unbatched = _as_batch(self, input, self._min_size)
+        output = self._pool_batch(batch)
+        self._input, self._output_shape, self._unbatched = batch, output.shape, unbatched
+        return output.squeeze(0) if unbatched else output
 
-    def _check_grad(self, grad_output: Tensor) -> Tensor:
-        """Check ``grad_output`` against the last output; return the cached input."""
+    @abstractmethod
+    def _pool_batch(self, input: Tensor) -> Tensor:
+        """The pooled :math:`(N, C, H, W)` batch ``input``; cache what ``backward`` needs but the input."""
+
+    @override
+    def forward(self, input: Tensor) -> Tensor:
+        """Return the pooled input; cache the input (and, for the maximum, where each maximum is)."""
+        return self._pool(input)
+
+    @override
+    def backward(self, grad_output: Tensor) -> Tensor:
+        """Return the input gradient (ATen's fused derivative kernel); no parameters."""
         input = self._cached(self._input)
-        assert self._output_shape is not None  # set together with the input
-        self._check_grad_output(grad_output, self._output_shape)
-        return input
+        grad = _grad_batch(self, grad_output, self._output_shape, self._unbatched)
+        grad_input = self._backward_batch(grad, input)
+        return grad_input.squeeze(0) if self._unbatched else grad_input
+
+    @abstractmethod
+    def _backward_batch(self, grad_output: Tensor, input: Tensor) -> Tensor:
+        """The input gradient for a batch."""
 
 
 class MaxPool2d(_Pool2d):
@@ -207,22 +249,19 @@ class MaxPool2d(_Pool2d):
         """
         if self._indices is None:
             raise RuntimeError(f"{self!r}: indices read before forward")
-        return self._indices
+        return self._indices.squeeze(0) if self._unbatched else self._indices
 
     @override
-    def forward(self, input: Tensor) -> Tensor:
-        """Return the window maxima; cache the input and the indices of the maxima."""
-        self._check_input(input)
+    def _pool_batch(self, input: Tensor) -> Tensor:
+        """The window maxima; cache the indices of the maxima."""
         output, self._indices = F.max_pool2d(
             input, self._kernel, self._stride, self._padding, self._dilation, self.ceil_mode, True
         )
-        self._input, self._output_shape = input, output.shape
         return output
 
     @override
-    def backward(self, grad_output: Tensor) -> Tensor:
+    def _backward_batch(self, grad_output: Tensor, input: Tensor) -> Tensor:
         """Add each ``grad_output`` element at the position of its maximum (ATen's fused kernel)."""
-        input = self._check_grad(grad_output)
         indices = self._cached(self._indices)
         k, s, p, d = self._kernel, self._stride, self._padding, self._dilation
         grad: Tensor = _aten.max_pool2d_with_indices_backward(
@@ -303,10 +342,9 @@ class AvgPool2d(_Pool2d):
         self.divisor_override = divisor_override
 
     @override
-    def forward(self, input: Tensor) -> Tensor:
-        """Return the window means; cache the input (for its shape and memory format)."""
-        self._check_input(input)
-        output = F.avg_pool2d(
+    def _pool_batch(self, input: Tensor) -> Tensor:
+        """The window means."""
+        output: Tensor = F.avg_pool2d(
             input,
             self._kernel,
             self._stride,
@@ -315,13 +353,11 @@ class AvgPool2d(_Pool2d):
             self.count_include_pad,
             self.divisor_override,
         )
-        self._input, self._output_shape = input, output.shape
         return output
 
     @override
-    def backward(self, grad_output: Tensor) -> Tensor:
+    def _backward_batch(self, grad_output: Tensor, input: Tensor) -> Tensor:
         """Spread each ``grad_output`` element divided by its window's divisor over the window."""
-        input = self._check_grad(grad_output)
         grad: Tensor = _aten.avg_pool2d_backward(
             grad_output,
             input,
@@ -385,29 +421,30 @@ class AdaptiveAvgPool2d(Module):
             raise ValueError(f"AdaptiveAvgPool2d: expected output_size >= 1, got {output_size!r}")
         self.output_size = output_size
         self._sizes: tuple[int | None, int | None] = (sizes[0], sizes[1])
-        self._input: Tensor | None = None
-        self._output_shape: torch.Size | None = None
+        self._input: Tensor | None = None  # what forward was given, as a batch
+        self._output_shape: torch.Size | None = None  # the shape of the output, as a batch
+        self._unbatched = False  # whether forward was given one (C, H, W) sample
 
     @override
     def forward(self, input: Tensor) -> Tensor:
         """Return the window means; cache the input (for its shape and memory format)."""
-        self._check_floating(input)
-        if input.dim() != 4 or input.shape[2] < 1 or input.shape[3] < 1:
-            raise ValueError(
-                f"{self!r}: expected input of shape (N, C, H, W) with H, W >= 1, got {shape_str(input)}"
-            )
+        batch, unbatched = _as_batch(self, input, (1, 1))
         height, width = self._sizes
-        size = (input.shape[2] if height is None else height, input.shape[3] if width is None else width)
-        output = F.adaptive_avg_pool2d(input, size)
-        self._input, self._output_shape = input, output.shape
-        return output
+        size = (batch.shape[2] if height is None else height, batch.shape[3] if width is None else width)
+        output = F.adaptive_avg_pool2d(batch, size)
+        self._input, self._output_shape, self._unbatched = batch, output.shape, unbatched
+        return output.squeeze(0) if unbatched else output
 
     @override
     def backward(self, grad_output: Tensor) -> Tensor:
         """Spread each ``grad_output`` element, divided by its window's size, over the window."""
         input = self._cached(self._input)
+        grad_output = _grad_batch(self, grad_output, self._output_shape, self._unbatched)
+        grad_input = self._backward_batch(grad_output, input)
+        return grad_input.squeeze(0) if self._unbatched else grad_input
+
+    def _backward_batch(self, grad_output: Tensor, input: Tensor) -> Tensor:
         assert self._output_shape is not None  # set together with the input
-        self._check_grad_output(grad_output, self._output_shape)
         if self._output_shape[2:] == (1, 1):
             # Global pooling is the mean: g / (H W) at every pixel, one pass in the input's memory format
             # (on channels_last, 30x faster than the adaptive kernel, and bit for bit torch's mean gradient).

@@ -244,8 +244,8 @@ def test_torch_rejects_what_we_reject() -> None:
         (
             mn.Conv2d(3, 8, 3, groups=1),
             (32, 4, 28, 28),
-            "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1)): expected input of shape (N, 3, H, W), "
-            "got (32, 4, 28, 28)",
+            "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1)): expected input of shape (N, 3, H, W) "
+            "or (3, H, W), got (32, 4, 28, 28)",
         ),
         (
             mn.Conv2d(1, 1, 3, dilation=3),
@@ -268,8 +268,8 @@ def test_torch_rejects_what_we_reject() -> None:
         (
             mn.ConvTranspose2d(2, 1, 3),
             (1, 1, 4, 4),
-            "ConvTranspose2d(2, 1, kernel_size=(3, 3), stride=(1, 1)): expected input of shape (N, 2, H, W), "
-            "got (1, 1, 4, 4)",
+            "ConvTranspose2d(2, 1, kernel_size=(3, 3), stride=(1, 1)): expected input of shape "
+            "(N, 2, H, W) or (2, H, W), got (1, 1, 4, 4)",
         ),
         (
             mn.ConvTranspose2d(1, 1, 1, padding=1),
