@@ -1,5 +1,6 @@
 """Dropout: random zeroing in training, the identity in evaluation; Dropout2d zeroes whole channels."""
 
+import warnings
 from typing import Final
 
 import torch
@@ -19,9 +20,10 @@ class Dropout(Module):
 
     Args:
         p: the probability of zeroing an element, in [0, 1]. Default: 0.5.
-        inplace: must be ``False``: ``forward`` never modifies its input (the module contract).
-            Inside a ``Sequential`` the mask is applied in place anyway to the tensors the
-            container owns (``forward_``). Default: ``False``.
+        inplace: accepted for torch's sake; the result is the same, but the input is not
+            overwritten: ``forward`` returns a new tensor (the module contract). Inside a
+            ``Sequential`` the mask is applied in place anyway to the tensors the container owns
+            (``forward_``). Default: ``False``.
         generator: random generator for the masks, on any device (a CPU generator gives the
             same masks whatever the input's device). Default: torch's global one.
 
@@ -53,11 +55,6 @@ class Dropout(Module):
             raise ValueError(f"{name}: expected p in [0, 1], got {p}")
         if not isinstance(inplace, bool):
             raise TypeError(f"{name}: expected inplace to be a bool, got {type(inplace).__name__}")
-        if inplace:
-            raise ValueError(
-                f"{name}: expected inplace=False (forward never modifies its input; a Sequential "
-                "already applies the mask in place to the tensors it owns), got True"
-            )
         self.p = float(p)
         self.inplace = inplace
         self.generator = generator
@@ -136,14 +133,15 @@ class Dropout2d(Dropout):
 
     Args:
         p: the probability of zeroing a channel, in [0, 1]. Default: 0.5.
-        inplace: must be ``False``: ``forward`` never modifies its input (the module contract).
-            Inside a ``Sequential`` the mask is applied in place anyway to the tensors the
-            container owns (``forward_``). Default: ``False``.
+        inplace: accepted for torch's sake; the result is the same, but the input is not
+            overwritten, as for ``Dropout``. Default: ``False``.
         generator: random generator for the masks, as for ``Dropout``. Default: torch's global one.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`.
-        - Output: :math:`(N, C, H, W)`, the shape of the input.
+        - Input: :math:`(N, C, H, W)`; or :math:`(N, C, L)`, which ``torch.nn.Dropout2d`` takes
+          (with a warning, repeated here) as channels of length :math:`L`, one draw per
+          :math:`(n, c)`, not as one unbatched :math:`(C, H, W)` sample.
+        - Output: the shape of the input.
 
     Example:
         >>> dropout = Dropout2d(0.5, generator=torch.Generator().manual_seed(0))
@@ -158,10 +156,19 @@ class Dropout2d(Dropout):
     @override
     def _check_input(self, input: Tensor) -> None:
         self._check_floating(input)
-        if input.dim() != 4:
-            raise ValueError(f"{self!r}: expected input of shape (N, C, H, W), got {shape_str(input)}")
+        if input.dim() not in (3, 4):
+            raise ValueError(
+                f"{self!r}: expected input of shape (N, C, H, W) or (N, C, L), got {shape_str(input)}"
+            )
+        if input.dim() == 3:
+            warnings.warn(
+                f"{self!r}: a 3-D input is taken as (N, C, L), one draw per (n, c), as torch.nn.Dropout2d "
+                "does, not as one unbatched (C, H, W) sample; for 1-D channel dropout torch has Dropout1d",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @override
     def _mask_shape(self, input: Tensor) -> Shape:
-        """One draw per (sample, channel), broadcast over the plane: ``(N, C, 1, 1)``."""
-        return (input.shape[0], input.shape[1], 1, 1)
+        """One draw per (sample, channel), broadcast over the rest: ``(N, C, 1, 1)`` or ``(N, C, 1)``."""
+        return (input.shape[0], input.shape[1], *(1,) * (input.dim() - 2))

@@ -61,7 +61,8 @@ class Upsample(Module):
             output size to the input size instead of the given factor. Default: ``None``.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`.
+        - Input: :math:`(N, C, H, W)`. A 3-D input is refused: ``torch.nn.Upsample`` takes it as
+          :math:`(N, C, L)` and resamples in 1-D, not as one unbatched :math:`(C, H, W)` sample.
         - Output: :math:`(N, C, H_{out}, W_{out})`.
 
     Example:
@@ -137,12 +138,18 @@ class Upsample(Module):
         """Return the resized input; cache the input's shape and memory format and the output size."""
         self._check_floating(input)
         if input.dim() != 4:
-            raise ValueError(f"{self!r}: expected input of shape (N, C, H, W), got {shape_str(input)}")
+            why = (
+                " (torch.nn.Upsample takes a 3-D input as (N, C, L) and resamples it along L, a 1-D "
+                "resampling this module does not do)"
+                if input.dim() == 3
+                else ""
+            )
+            raise ValueError(f"{self!r}: expected input of shape (N, C, H, W), got {shape_str(input)}{why}")
         out_h, out_w = self._output_size(input)
-        if out_h < 1 or out_w < 1 or input.shape[2] < 1 or input.shape[3] < 1:
+        if out_h < 1 or out_w < 1 or min(input.shape[1:]) < 1:
             raise ValueError(
-                f"{self!r}: expected input of shape (N, C, H, W) with an output of at least (1, 1), "
-                f"got {shape_str(input)}, whose output is {(out_h, out_w)}"
+                f"{self!r}: expected input of shape (N, C, H, W) with C, H, W >= 1 and an output of at "
+                f"least (1, 1), got {shape_str(input)}, whose output is {(out_h, out_w)}"
             )
         output = F.interpolate(
             input, self.size, self.scale_factor, self.mode, self.align_corners, self.recompute_scale_factor
