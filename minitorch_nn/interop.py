@@ -1,0 +1,497 @@
+"""The bridge to ``torch.nn``: ``to_torch`` and ``from_torch`` convert a network, its settings and its state.
+
+Every public layer and loss of minitorch_nn has a ``torch.nn`` twin of the same
+name, built with the same constructor arguments; ``Sequential`` becomes
+``torch.nn.Sequential``, and ``Residual`` and ``Concat`` become the two small
+``torch.nn`` containers below, ``TorchResidual`` and ``TorchConcat``. The
+settings are read from the module's attributes, which carry torch's names
+(``in_features``, ``kernel_size``, ``momentum``, ...), so a setting added to a
+layer converts as soon as torch takes it too.
+
+Parameters and buffers are copied, never shared, with their dtype, device and
+memory layout; each module keeps its ``training`` flag. The state names are the
+same on both sides, so ``model.load_state_dict(torch_model.state_dict())``
+works either way. Weights tied inside one network (``shared_copy`` here, one
+module or ``Parameter`` at two places in torch) stay tied in the copy; torch
+then lists a tied tensor under each of its names, minitorch_nn under the first.
+
+What does not carry over: parameter gradients (ours start at zero, torch's at
+``None``); ``Dropout``'s ``generator`` (torch draws from its global generator);
+torch's ``inplace=True`` (a minitorch_nn module never modifies its input: the
+result is the same); ``requires_grad`` flags. A module without a counterpart, a
+setting the other side cannot honour, or hooks on a torch module raise
+``ValueError`` naming the module's type and its path in the network.
+
+This is the one module of the package that uses ``torch.nn`` modules.
+"""
+
+import inspect
+from collections.abc import Iterator
+from typing import Final, overload
+
+import torch
+from torch import nn
+from torch.nn.modules.loss import _Loss
+
+import minitorch_nn.modules as library
+from minitorch_nn._types import Tensor
+from minitorch_nn.module import Loss, Module, ModuleBase
+from minitorch_nn.modules.container import Concat, Residual, Sequential
+from minitorch_nn.parameter import Buffer, Parameter
+
+__all__ = ["TorchConcat", "TorchResidual", "from_torch", "to_torch"]
+
+
+class TorchResidual(nn.Module):
+    """``body(x) + shortcut(x)`` (``body(x) + x`` without a shortcut): ``minitorch_nn.Residual`` in torch.nn.
+
+    Args:
+        body: the main branch.
+        shortcut: the projection of the skip connection, or ``None`` for the identity.
+
+    Example:
+        >>> layer = torch.nn.Linear(3, 3)
+        >>> block = TorchResidual(layer, None)
+        >>> x = torch.ones(2, 3)
+        >>> torch.equal(block(x), layer(x) + x)
+        True
+        >>> sorted(block.state_dict())
+        ['body.bias', 'body.weight']
+    """
+
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None = None) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``body(x) + shortcut(x)``, or ``body(x) + x``."""
+        out: Tensor = self.body(x)
+        return out + (x if self.shortcut is None else self.shortcut(x))
+
+
+class TorchConcat(nn.Module):
+    """The branches' outputs joined along ``dim``: ``minitorch_nn.Concat`` in torch.nn (children ``0``, ...).
+
+    Args:
+        branches: the branches, at least one, in the order of their outputs.
+        dim: the dimension to concatenate along. Default: 1.
+
+    Example:
+        >>> both = TorchConcat([torch.nn.Identity(), torch.nn.Tanh()], dim=1)
+        >>> both
+        TorchConcat(
+          dim=1
+          (0): Identity()
+          (1): Tanh()
+        )
+        >>> both(torch.zeros(2, 3)).shape
+        torch.Size([2, 6])
+    """
+
+    def __init__(self, branches: list[nn.Module], dim: int = 1) -> None:
+        super().__init__()
+        if not branches:
+            raise ValueError("TorchConcat: expected at least one branch, got none")
+        for index, branch in enumerate(branches):
+            self.add_module(str(index), branch)
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return the branches' outputs for ``x``, concatenated along ``dim``."""
+        return torch.cat([branch(x) for branch in self.children()], dim=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+# The leaves: each public layer and loss of the library, and the torch.nn class of the same name.
+_TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
+    kind: getattr(nn, name)
+    for name in library.__all__
+    if isinstance(kind := getattr(library, name), type)
+    and kind not in (Sequential, Residual, Concat)
+    and isinstance(getattr(nn, name, None), type)
+}
+_FROM_TORCH: Final[dict[type[nn.Module], type[ModuleBase]]] = {twin: ours for ours, twin in _TO_TORCH.items()}
+
+# Constructor arguments that are not settings of the computation.
+# torch folds size_average and reduce into reduction, and keeps neither.
+_NOT_SETTINGS: Final = frozenset({"device", "dtype", "generator", "size_average", "reduce"})
+# torch's ``inplace=True`` saves memory and changes no result; a minitorch_nn module never modifies its input.
+_SAME_RESULT: Final = frozenset({"inplace"})
+_MISSING: Final = object()
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _where(path: str) -> str:
+    return f"{path}: " if path else ""
+
+
+def _torch_name(kind: type) -> str:
+    if getattr(nn, kind.__name__, None) is kind:
+        return f"torch.nn.{kind.__name__}"
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _our_name(kind: type) -> str:
+    if getattr(library, kind.__name__, None) is kind:
+        return f"minitorch_nn.{kind.__name__}"
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+_SETTINGS: dict[type, dict[str, object]] = {}
+
+
+def _settings(kind: type) -> dict[str, object]:
+    """The constructor's settings of ``kind``: name -> default (``inspect.Parameter.empty`` if required).
+
+    Read from ``__init__``: ``inspect.signature(kind)`` would read ``ModuleBase.__new__``'s ``*args``.
+    """
+    found = _SETTINGS.get(kind)
+    if found is None:
+        found = {}
+        init = kind.__init__  # type: ignore[misc]  # the class's own constructor, not an instance's
+        for index, parameter in enumerate(inspect.signature(init).parameters.values()):
+            variadic = parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            if index > 0 and not variadic and parameter.name not in _NOT_SETTINGS:
+                found[parameter.name] = parameter.default
+        _SETTINGS[kind] = found
+    return found
+
+
+def _setting(module: object, name: str) -> object:
+    """The value of the setting ``name`` as the module keeps it (``_MISSING`` if it keeps none).
+
+    ``bias`` is kept as a parameter (or ``None``): the setting is whether there is one, and it
+    reads ``True`` for a module without affine parameters at all (as a LayerNorm without them).
+    Tensors (a loss's class weights) come back as copies.
+    """
+    if not hasattr(module, name):
+        return _MISSING
+    value = getattr(module, name)
+    if isinstance(value, Parameter | Buffer):
+        value = value.value
+    if name == "bias" and (value is None or isinstance(value, torch.Tensor)):
+        return value is not None or getattr(module, "weight", None) is None
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    return value
+
+
+def _same(value: object, default: object) -> bool:
+    if isinstance(value, torch.Tensor) or isinstance(default, torch.Tensor):
+        return (
+            isinstance(value, torch.Tensor)
+            and isinstance(default, torch.Tensor)
+            and value.shape == default.shape
+            and torch.equal(value, default.to(value))
+        )
+    return bool(value == default)
+
+
+def _own_state(module: ModuleBase) -> dict[str, Parameter | Buffer]:
+    return {name: value for name, value in vars(module).items() if isinstance(value, Parameter | Buffer)}
+
+
+def _torch_own_state(module: nn.Module) -> dict[str, Tensor]:
+    own: dict[str, Tensor] = {name: value for name, value in module._parameters.items() if value is not None}
+    own.update((name, value) for name, value in module._buffers.items() if value is not None)
+    return own
+
+
+def _check_names(path: str, ours: set[str], theirs: set[str], what: str) -> None:
+    if ours != theirs:
+        raise ValueError(
+            f"{_where(path)}{what}: the state names differ: minitorch_nn has {sorted(ours)}, "
+            f"torch.nn has {sorted(theirs)}"
+        )
+
+
+class _ToTorch:
+    """One conversion to torch.nn: the tensors converted so far, so that tied weights stay tied."""
+
+    def __init__(self) -> None:
+        self.tensors: dict[int, Tensor] = {}
+
+    def convert(self, module: ModuleBase, path: str) -> nn.Module:
+        kind = type(module)
+        twin: nn.Module
+        if kind is Sequential:
+            twin = nn.Sequential(*self._children(module, path))
+        elif isinstance(module, Residual) and kind is Residual:
+            shortcut = (
+                None if module.shortcut is None else self.convert(module.shortcut, _join(path, "shortcut"))
+            )
+            twin = TorchResidual(self.convert(module.body, _join(path, "body")), shortcut)
+        elif isinstance(module, Concat) and kind is Concat:
+            twin = TorchConcat(list(self._children(module, path)), module.dim)
+        elif kind in _TO_TORCH:
+            twin = self._leaf(module, path)
+        else:
+            raise ValueError(f"{_where(path)}{_our_name(kind)} has no torch.nn counterpart")
+        twin.training = module.training
+        return twin
+
+    def _children(self, module: ModuleBase, path: str) -> Iterator[nn.Module]:
+        for name, child in module.named_children():
+            yield self.convert(child, _join(path, name))
+
+    def _leaf(self, module: ModuleBase, path: str) -> nn.Module:
+        kind, twin_kind = type(module), _TO_TORCH[type(module)]
+        ours, theirs = _settings(kind), _settings(twin_kind)
+        for name, default in ours.items():
+            if name in theirs:
+                continue
+            value = _setting(module, name)
+            if value is _MISSING or not _same(value, default):
+                raise ValueError(
+                    f"{_where(path)}{module!r} has no torch.nn counterpart: {_torch_name(twin_kind)} takes "
+                    f"no {name} (got {name}={'?' if value is _MISSING else repr(value)})"
+                )
+        arguments = {}
+        for name in theirs:
+            value = _setting(module, name)
+            if value is _MISSING and name in ours:
+                raise RuntimeError(
+                    f"{_where(path)}{module!r} does not keep its setting {name} as an attribute"
+                )
+            if value is not _MISSING:
+                arguments[name] = value
+        try:
+            with torch.device("meta"):  # no initialisation work: every tensor is replaced below
+                twin = twin_kind(**arguments)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{_where(path)}{module!r} has no torch.nn counterpart: {error}") from error
+        self._copy_state(module, twin, path)
+        return twin
+
+    def _copy_state(self, module: ModuleBase, twin: nn.Module, path: str) -> None:
+        own, twin_own = _own_state(module), _torch_own_state(twin)
+        _check_names(path, set(own), set(twin_own), repr(module))
+        for name, member in own.items():
+            tensor = self.tensors.get(id(member))
+            if tensor is None:
+                value = member.value.detach().clone()
+                tensor = nn.Parameter(value) if isinstance(member, Parameter) else value
+                self.tensors[id(member)] = tensor
+            if isinstance(member, Parameter):
+                setattr(twin, name, tensor)
+            else:
+                twin._buffers[name] = tensor
+
+
+class _FromTorch:
+    """One conversion from torch.nn: the modules and tensors converted so far, so that ties stay tied."""
+
+    def __init__(self) -> None:
+        self.modules: dict[int, ModuleBase] = {}
+        self.members: dict[int, Parameter | Buffer] = {}
+
+    def convert(self, module: nn.Module, path: str) -> ModuleBase:
+        seen = self.modules.get(id(module))
+        if seen is not None:  # one torch module at two places: our shared copy holds the same Parameters
+            return seen.shared_copy()
+        kind = type(module)
+        if module._forward_hooks or module._forward_pre_hooks or module._backward_hooks:
+            raise ValueError(f"{_where(path)}{_torch_name(kind)} has hooks, which do not carry over")
+        ours: ModuleBase
+        if kind is nn.Sequential:
+            ours = Sequential(*self._children(module, path, "torch.nn.Sequential"))
+        elif isinstance(module, TorchResidual) and kind is TorchResidual:
+            body = self._layer(module.body, _join(path, "body"))
+            shortcut = (
+                None if module.shortcut is None else self._layer(module.shortcut, _join(path, "shortcut"))
+            )
+            ours = Residual(body, shortcut)
+        elif isinstance(module, TorchConcat) and kind is TorchConcat:
+            ours = Concat(*self._children(module, path, "minitorch_nn.interop.TorchConcat"), dim=module.dim)
+        elif kind in _FROM_TORCH:
+            ours = self._leaf(module, path)
+        else:
+            raise ValueError(f"{_where(path)}{_torch_name(kind)} has no minitorch_nn counterpart")
+        ours.training = module.training
+        self.modules[id(module)] = ours
+        return ours
+
+    def _layer(self, module: nn.Module, path: str) -> Module:
+        ours = self.convert(module, path)
+        if not isinstance(ours, Module):
+            raise ValueError(f"{_where(path)}{_torch_name(type(module))} is a loss, not a layer")
+        return ours
+
+    def _children(self, module: nn.Module, path: str, what: str) -> Iterator[Module]:
+        names = list(module._modules)
+        if names != [str(index) for index in range(len(names))]:
+            raise ValueError(
+                f"{_where(path)}{what} with children named {names} has no minitorch_nn counterpart: "
+                "minitorch_nn names them 0, 1, ..., so the state names would differ"
+            )
+        for name, child in module._modules.items():  # named_children() would skip a module's second place
+            if child is None:
+                raise ValueError(f"{_where(path)}{what} holds None at {name}")
+            yield self._layer(child, _join(path, name))
+
+    def _leaf(self, module: nn.Module, path: str) -> ModuleBase:
+        kind = type(module)
+        ours_kind, name_of = _FROM_TORCH[kind], _torch_name(kind)
+        ours, theirs = _settings(ours_kind), _settings(kind)
+        for name, default in theirs.items():
+            value = _setting(module, name)
+            if name in ours or name in _SAME_RESULT or value is _MISSING:
+                continue  # a setting torch folds into another one (size_average into reduction) is not kept
+            if default is inspect.Parameter.empty or not _same(value, default):
+                raise ValueError(
+                    f"{_where(path)}{name_of} with {name}={value!r} has no minitorch_nn counterpart "
+                    f"({_our_name(ours_kind)} takes no {name})"
+                )
+        arguments = {}
+        for name in ours:
+            value = _setting(module, name)
+            if value is not _MISSING and name not in _SAME_RESULT:
+                arguments[name] = value
+        try:
+            converted = ours_kind(**arguments)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{_where(path)}{name_of} has no minitorch_nn counterpart with these settings: {error}"
+            ) from error
+        self._copy_state(module, converted, path)
+        return converted
+
+    def _copy_state(self, module: nn.Module, ours: ModuleBase, path: str) -> None:
+        own, torch_own = _own_state(ours), _torch_own_state(module)
+        _check_names(path, set(own), set(torch_own), _torch_name(type(module)))
+        for name, source in torch_own.items():
+            if source.is_meta:
+                raise ValueError(
+                    f"{_where(path)}{_torch_name(type(module))}.{name} is on the meta device: no values"
+                )
+            tied = self.members.get(id(source))
+            if tied is not None:
+                setattr(ours, name, tied)
+                continue
+            member, value = own[name], source.detach().clone()
+            if isinstance(member, Parameter):
+                if not value.is_floating_point():
+                    raise ValueError(f"{_where(path)}expected a floating-point {name}, got {value.dtype}")
+                member.grad.data = torch.zeros_like(value)
+            member.value.data = value
+            self.members[id(source)] = member
+
+
+@overload
+def to_torch(module: Sequential) -> nn.Sequential: ...
+
+
+@overload
+def to_torch(module: Residual) -> TorchResidual: ...
+
+
+@overload
+def to_torch(module: Concat) -> TorchConcat: ...
+
+
+@overload
+def to_torch(module: ModuleBase) -> nn.Module: ...
+
+
+def to_torch(module: ModuleBase) -> nn.Module:
+    """The ``torch.nn`` twin of a minitorch_nn module: same structure, settings, state, dtype, device, mode.
+
+    ``Sequential`` becomes ``torch.nn.Sequential``, ``Residual`` ``TorchResidual``,
+    ``Concat`` ``TorchConcat``, every other layer or loss the ``torch.nn`` class of
+    its name, built with the same settings. Parameters and buffers are copies.
+
+    Args:
+        module: a layer, a loss or a network of them.
+
+    Returns:
+        A new ``torch.nn.Module`` whose ``state_dict`` has the keys of ``module.state_dict()``.
+
+    Raises:
+        ValueError: for a module without a torch.nn counterpart (your own ``Module`` subclass,
+            say) or with a setting torch.nn lacks (``BatchNorm2d(..., bias=False)``), named
+            with its path in the network.
+
+    Example:
+        >>> from minitorch_nn import Linear, Sequential, Tanh
+        >>> g = torch.Generator().manual_seed(0)
+        >>> model = Sequential(Linear(784, 50, generator=g), Tanh(), Linear(50, 10, generator=g))
+        >>> twin = to_torch(model.eval())
+        >>> twin
+        Sequential(
+          (0): Linear(in_features=784, out_features=50, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=50, out_features=10, bias=True)
+        )
+        >>> x = torch.randn(4, 784, generator=g)
+        >>> torch.allclose(twin(x), model(x), atol=1e-6), twin.training
+        (True, False)
+        >>> list(twin.state_dict()) == list(model.state_dict())
+        True
+    """
+    return _ToTorch().convert(module, "")
+
+
+@overload
+def from_torch(module: nn.Sequential) -> Sequential: ...
+
+
+@overload
+def from_torch(module: TorchResidual) -> Residual: ...
+
+
+@overload
+def from_torch(module: TorchConcat) -> Concat: ...
+
+
+@overload
+def from_torch(module: _Loss) -> Loss: ...  # type: ignore[overload-overlap]  # a torch loss is a Module there
+
+
+@overload
+def from_torch(module: nn.Module) -> Module: ...
+
+
+def from_torch(module: nn.Module) -> ModuleBase:
+    """The minitorch_nn twin of a ``torch.nn`` module: same structure, settings, state, dtype, device, mode.
+
+    The inverse of ``to_torch``: ``torch.nn.Sequential`` (children named ``0``,
+    ``1``, ...), ``TorchResidual``, ``TorchConcat`` and every ``torch.nn`` layer or
+    loss with a minitorch_nn class of the same name convert. Parameters and
+    buffers are copies; gradients start at zero.
+
+    Args:
+        module: a ``torch.nn`` layer, loss, or network of them.
+
+    Returns:
+        A new minitorch_nn ``Module`` (or ``Loss``) whose ``state_dict`` has the keys of
+        ``module.state_dict()``.
+
+    Raises:
+        ValueError: for a torch module without a counterpart (``torch.nn.GroupNorm``, your own
+            ``torch.nn.Module`` subclass), with a setting minitorch_nn cannot honour
+            (``MaxPool2d(2, return_indices=True)``) or with hooks, named with its path.
+
+    Example:
+        >>> torch_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+        >>> model = from_torch(torch_model)
+        >>> model
+        Sequential(
+          (0): Linear(in_features=3, out_features=4)
+          (1): ReLU()
+          (2): Linear(in_features=4, out_features=2)
+        )
+        >>> x = torch.randn(5, 3)
+        >>> torch.allclose(model(x), torch_model(x))
+        True
+        >>> from_torch(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.GroupNorm(2, 4)))
+        Traceback (most recent call last):
+        ...
+        ValueError: 1: torch.nn.GroupNorm has no minitorch_nn counterpart
+    """
+    return _FromTorch().convert(module, "")
