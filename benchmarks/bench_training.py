@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 import minitorch_nn as mn
+from minitorch_nn.interop import to_torch as torch_twin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
@@ -43,7 +44,6 @@ from cnn_mnist import cnn  # noqa: E402
 from deeper_fashion_mnist import mlp  # noqa: E402
 from denoiser import add_noise, network  # noqa: E402
 from resnet_fashion_mnist import resnet  # noqa: E402
-from twins import to_torch as torch_twin  # noqa: E402
 
 Step = Callable[[], None]
 
@@ -99,8 +99,8 @@ def training_steps(
     weight_decay: float = 0.0,
     memory_format: torch.memory_format | None = None,
 ) -> tuple[Step, Step]:
-    """Our step and torch.nn's, on twin networks (``benchmarks/twins.py``) with the same initial weights
-    and data, each with SGD of the given settings; ``memory_format`` lays both networks out alike."""
+    """Our step and torch.nn's, on twin networks (``minitorch_nn.interop.to_torch``) with the same initial
+    weights and data, each with SGD of the given settings; ``memory_format`` lays both networks out alike."""
     model.to(device=x.device, memory_format=memory_format)
     twin = torch_twin(model)
     if memory_format is not None:
@@ -212,8 +212,8 @@ def resnet_case(device: torch.device, quick: bool) -> Case:
 def denoiser_case(device: torch.device, quick: bool) -> Case:
     """(e) The U-Net of examples/denoiser.py (C = 32) at batch 64: one Noise2Noise step, MSE against an
     independent noisy draw of the same images, SGD with the example's momentum, channels-last weights
-    on both sides as the example trains, against its torch.nn twin (``benchmarks/twins.py``: the same
-    structure, our initial weights)."""
+    on both sides as the example trains, against its torch.nn twin (``minitorch_nn.interop.to_torch``: the
+    same structure, our initial weights)."""
     g = torch.Generator().manual_seed(1)
     batch = 8 if quick else 64
     clean = torch.rand(batch, 1, 28, 28, generator=g)

@@ -9,18 +9,15 @@ label smoothing, BatchNorm2d in training mode).
 
 import itertools
 import math
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
+from minitorch_nn.interop import to_torch
 from tests.examples import load_example
 from tests.test_examples import tiny_data  # noqa: F401 - the fixture
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from twins import to_torch
 
 resnet_example = load_example("resnet_fashion_mnist")
 
