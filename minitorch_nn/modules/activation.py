@@ -8,6 +8,7 @@ LogSoftmax stay numerically stable for huge logits.
 """
 
 import math
+import warnings
 from abc import abstractmethod
 from typing import ClassVar, Final, Literal
 
@@ -47,6 +48,22 @@ def _fused_backward(
         return result
     kernel.grad_input(grad, output, *extra, grad_input=out)
     return out
+
+
+def _number(owner: str, name: str, value: object) -> float:
+    """``value`` as given (so that ``repr`` prints it as torch does); raise unless a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{owner}: expected {name} to be a float, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: expected {name} to be finite, got {value}")
+    return value
+
+
+def _inplace(owner: str, value: object) -> bool:
+    """torch's ``inplace`` flag: accepted, and changes nothing here (the input is never overwritten)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: expected inplace to be a bool, got {type(value).__name__}")
+    return value
 
 
 class Elementwise(Module):
@@ -119,6 +136,10 @@ class Elementwise(Module):
 class Identity(Elementwise):
     """The identity :math:`y = x`, a placeholder that keeps a network's shape.
 
+    Args:
+        args: any positional arguments; ignored, as ``torch.nn.Identity`` ignores them.
+        kwargs: any keyword arguments; ignored likewise.
+
     Shape:
         - Input: :math:`(*)`, any shape.
         - Output: :math:`(*)`, the input itself.
@@ -127,7 +148,12 @@ class Identity(Elementwise):
         >>> x = torch.ones(2)
         >>> Identity()(x) is x
         True
+        >>> Identity(54, unused_argument=0.1)
+        Identity()
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__()
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -211,6 +237,10 @@ class Sigmoid(Elementwise):
 class ReLU(Elementwise):
     r"""Rectifier :math:`y = \max(0, x)`; the derivative is 1 where :math:`y > 0`, else 0.
 
+    Args:
+        inplace: accepted for torch's sake; the result is the same, and the input is not overwritten.
+            Default: ``False``.
+
     Shape:
         - Input: :math:`(*)`, any shape.
         - Output: :math:`(*)`, the shape of the input.
@@ -221,10 +251,17 @@ class ReLU(Elementwise):
         [0.0, 2.0]
         >>> relu.backward(torch.tensor([5.0, 5.0])).tolist()
         [0.0, 5.0]
+        >>> ReLU(inplace=True)
+        ReLU(inplace=True)
     """
 
     saves = "output"
     fresh_grad_input = True  # a new tensor (the output, which it caches, is not fresh)
+    inplace: Final[bool]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _inplace("ReLU", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -242,12 +279,18 @@ class ReLU(Elementwise):
     def derivative_(self, grad_output: Tensor, saved: Tensor) -> Tensor:
         return _fused_backward("threshold_backward", grad_output, saved, 0, out=grad_output)
 
+    @override
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Elementwise):
     r"""Leaky rectifier :math:`y = x` for :math:`x > 0`, else :math:`\text{negative\_slope} \cdot x`.
 
     Args:
         negative_slope: the slope for negative inputs. Default: 0.01.
+        inplace: accepted for torch's sake; the result is the same, and the input is not overwritten.
+            Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -262,12 +305,14 @@ class LeakyReLU(Elementwise):
     """
 
     negative_slope: Final[float]
+    inplace: Final[bool]
     fresh_output = True
     fresh_grad_input = True
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = _inplace("LeakyReLU", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -279,7 +324,7 @@ class LeakyReLU(Elementwise):
 
     @override
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Elementwise):
@@ -287,6 +332,8 @@ class ELU(Elementwise):
 
     Args:
         alpha: the value the output tends to for large negative inputs is :math:`-\alpha`. Default: 1.0.
+        inplace: accepted for torch's sake; the result is the same, and the input is not overwritten.
+            Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -301,12 +348,14 @@ class ELU(Elementwise):
     """
 
     alpha: Final[float]
+    inplace: Final[bool]
     fresh_output = True
     fresh_grad_input = True
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = _number("ELU", "alpha", alpha)
+        self.inplace = _inplace("ELU", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -318,7 +367,7 @@ class ELU(Elementwise):
 
     @override
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 # --- Smooth activations: Softplus, GELU, SiLU. Each caches its input ----------
@@ -351,9 +400,10 @@ class Softplus(Elementwise):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
+        self.beta = _number("Softplus", "beta", beta)
         if not beta > 0:
             raise ValueError(f"Softplus: expected beta > 0, got {beta}")
-        self.beta, self.threshold = float(beta), float(threshold)
+        self.threshold = _number("Softplus", "threshold", threshold)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -401,6 +451,8 @@ class GELU(Elementwise):
 
     def __init__(self, approximate: Literal["none", "tanh"] = "none") -> None:
         super().__init__()
+        if not isinstance(approximate, str):
+            raise TypeError(f"GELU: expected approximate to be a str, got {type(approximate).__name__}")
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: expected approximate 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
@@ -430,6 +482,10 @@ class SiLU(Elementwise):
 
     Its derivative is :math:`\sigma(x)(1 + x(1 - \sigma(x)))`.
 
+    Args:
+        inplace: accepted for torch's sake; the result is the same, and the input is not overwritten.
+            Default: ``False``.
+
     Shape:
         - Input: :math:`(*)`, any shape.
         - Output: :math:`(*)`, the shape of the input.
@@ -444,10 +500,19 @@ class SiLU(Elementwise):
 
     fresh_output = True
     fresh_grad_input = True
+    inplace: Final[bool]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _inplace("SiLU", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
         return input * torch.sigmoid(input)
+
+    @override
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
@@ -457,23 +522,37 @@ class SiLU(Elementwise):
 
 # --- Softmax and LogSoftmax along one dimension, numerically stable for huge logits ----------
 class _AlongDim(Elementwise):
+    """Softmax and LogSoftmax: along ``dim``, or, for ``dim=None``, along the dimension torch's
+    deprecated implicit choice picks (0 for an input of 0, 1 or 3 dimensions, else 1), with torch's
+    warning."""
+
     saves = "output"
     fresh_grad_input = True
-    dim: Final[int]
+    dim: Final[int | None]
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"{type(self).__name__}: expected dim to be an int, got {type(dim).__name__}")
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)):
+            kind = type(dim).__name__
+            raise TypeError(f"{type(self).__name__}: expected dim to be an int or None, got {kind}")
         self.dim = dim
+        self._dim = 0  # the dimension of the last forward
 
     @override
     def forward(self, input: Tensor) -> Tensor:
         """Apply along ``dim``; cache the output for ``backward``."""
-        if not -input.dim() <= self.dim < max(input.dim(), 1):
-            raise ValueError(
-                f"{self!r}: expected input with dimension {self.dim}, got shape {shape_str(input)}"
+        dim = self.dim
+        if dim is None:
+            dim = 0 if input.dim() in (0, 1, 3) else 1
+            warnings.warn(
+                f"{self!r}: implicit dimension choice for {type(self).__name__.lower()} has been deprecated "
+                f"(torch.nn); give dim={dim} as an argument",
+                UserWarning,
+                stacklevel=2,
             )
+        if not -input.dim() <= dim < max(input.dim(), 1):
+            raise ValueError(f"{self!r}: expected input with dimension {dim}, got shape {shape_str(input)}")
+        self._dim = dim
         return super().forward(input)
 
     @override
@@ -488,7 +567,8 @@ class Softmax(_AlongDim):
     The max is subtracted before exponentiating, so logits of :math:`\pm 10^4` are fine.
 
     Args:
-        dim: the dimension the probabilities sum to 1 along.
+        dim: the dimension the probabilities sum to 1 along. ``None`` (torch's default, deprecated
+            there) picks 0 for an input of 0, 1 or 3 dimensions, else 1, and warns. Default: ``None``.
 
     Shape:
         - Input: :math:`(*)`, any shape with dimension ``dim``.
@@ -504,11 +584,11 @@ class Softmax(_AlongDim):
 
     @override
     def function(self, input: Tensor) -> Tensor:
-        return torch.softmax(input, self.dim)
+        return torch.softmax(input, self._dim)
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return saved * (grad_output - (grad_output * saved).sum(self.dim, keepdim=True))
+        return saved * (grad_output - (grad_output * saved).sum(self._dim, keepdim=True))
 
 
 class LogSoftmax(_AlongDim):
@@ -518,7 +598,7 @@ class LogSoftmax(_AlongDim):
     Computed with the log-sum-exp shift, so logits of :math:`\pm 10^4` give finite values.
 
     Args:
-        dim: the dimension to normalise along.
+        dim: the dimension to normalise along; ``None`` picks it as ``Softmax`` does. Default: ``None``.
 
     Shape:
         - Input: :math:`(*)`, any shape with dimension ``dim``.
@@ -534,8 +614,8 @@ class LogSoftmax(_AlongDim):
 
     @override
     def function(self, input: Tensor) -> Tensor:
-        return torch.log_softmax(input, self.dim)
+        return torch.log_softmax(input, self._dim)
 
     @override
     def derivative(self, grad_output: Tensor, saved: Tensor) -> Tensor:
-        return grad_output - torch.exp(saved) * grad_output.sum(self.dim, keepdim=True)
+        return grad_output - torch.exp(saved) * grad_output.sum(self._dim, keepdim=True)

@@ -55,7 +55,7 @@ class Dropout(Module):
             raise ValueError(f"{name}: expected p in [0, 1], got {p}")
         if not isinstance(inplace, bool):
             raise TypeError(f"{name}: expected inplace to be a bool, got {type(inplace).__name__}")
-        self.p = float(p)
+        self.p = p  # as given, so that repr prints it as torch does
         self.inplace = inplace
         self.generator = generator
         self._mask: Tensor | None = None

@@ -205,6 +205,9 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
+        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Flatten: expected {name} to be an int, got {type(value).__name__}")
         self.start_dim, self.end_dim = start_dim, end_dim
         self._input_shape: torch.Size | None = None
         self._output_shape: torch.Size | None = None
