@@ -1,6 +1,6 @@
 """Adaptive optimizers: ``Adam`` (L2 penalty in the gradient, or decoupled) and ``AdamW`` (decoupled)."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
@@ -10,12 +10,12 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.optim.optimizer import (
     Hyperparameters,
     OptimizerBase,
+    Params,
     check_bool,
     check_implementation,
     check_lr,
     check_number,
 )
-from minitorch_nn.parameter import Parameter
 
 __all__ = ["Adam", "AdamW"]
 
@@ -69,6 +69,7 @@ class Adam(OptimizerBase):
             ``capturable`` or ``differentiable`` is ``True``.
 
     Example:
+        >>> from minitorch_nn import Parameter
         >>> p = Parameter(torch.tensor([1.0, -1.0]))
         >>> p.grad.copy_(torch.tensor([0.5, -3.0]))
         tensor([ 0.5000, -3.0000])
@@ -92,7 +93,7 @@ class Adam(OptimizerBase):
 
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Params,
         lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -233,6 +234,7 @@ class AdamW(Adam):
             or an implementation flag is refused (as for ``Adam``).
 
     Example:
+        >>> from minitorch_nn import Parameter
         >>> p = Parameter(torch.tensor([2.0]))
         >>> optimizer = AdamW([p], lr=0.1, weight_decay=0.5)
         >>> optimizer.step()  # grad is zero, so only the decay acts: 2 * (1 - 0.1 * 0.5)
@@ -244,7 +246,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Params,
         lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

@@ -13,7 +13,7 @@ from minitorch_nn._arguments import check_arguments
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Parameter
 
-__all__ = ["HasParameters", "Hyperparameters", "Optimizer", "OptimizerBase", "OptimizerState"]
+__all__ = ["HasParameters", "Hyperparameters", "Optimizer", "OptimizerBase", "OptimizerState", "Params"]
 
 
 @runtime_checkable
@@ -49,6 +49,9 @@ class HasParameters(Protocol):
         ...
 
 
+Params: TypeAlias = Iterable[Parameter] | Iterable[tuple[str, Parameter]]
+"""What an optimizer takes: parameters, or ``(name, Parameter)`` pairs as ``named_parameters()`` yields."""
+
 Hyperparameters: TypeAlias = dict[str, float | bool]
 """Hyperparameter names and values: JSON-able scalars."""
 
@@ -77,7 +80,7 @@ def check_lr(owner: str, value: object) -> float:
     if isinstance(number, bool) or not isinstance(number, Real):
         raise TypeError(f"{owner}: expected lr to be a number, got {type(number).__name__}")
     if not (math.isfinite(number) and float(number) >= 0):
-        raise ValueError(f"{owner}: expected lr to be a finite number >= 0, got {value!r}")
+        raise ValueError(f"{owner}: expected lr to be a finite number >= 0, got {number!r}")
     return float(number)
 
 
@@ -151,7 +154,7 @@ class OptimizerState(TypedDict):
     state: dict[str, Tensor]
 
 
-def _collect(owner: str, params: Iterable[Parameter]) -> list[Parameter]:
+def _collect(owner: str, params: Params) -> list[Parameter]:
     if isinstance(params, Parameter):
         raise TypeError(f"{owner}: expected an iterable of Parameter, got a single Parameter")
     collected = [_unnamed(owner, index, param) for index, param in enumerate(params)]
@@ -222,7 +225,7 @@ class OptimizerBase(ABC):
         check_arguments(cls.__name__, cls.__init__, args, kwargs)
         return super().__new__(cls)
 
-    def __init__(self, params: Iterable[Parameter], hyperparameters: Mapping[str, object]) -> None:
+    def __init__(self, params: Params, hyperparameters: Mapping[str, object]) -> None:
         self.params = _collect(self._name, params)
         lr = hyperparameters["lr"]
         self._lr_dtype = lr.dtype if isinstance(lr, torch.Tensor) and lr.is_floating_point() else None

@@ -1,6 +1,6 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, weight decay, Nesterov and ``maximize``."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
@@ -10,13 +10,13 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.optim.optimizer import (
     Hyperparameters,
     OptimizerBase,
+    Params,
     check_bool,
     check_implementation,
     check_lr,
     check_number,
     tensor_scalar,
 )
-from minitorch_nn.parameter import Parameter
 
 __all__ = ["SGD"]
 
@@ -62,6 +62,7 @@ class SGD(OptimizerBase):
 
     Example:
         >>> import torch
+        >>> from minitorch_nn import Parameter
         >>> p = Parameter(torch.tensor([1.0, 2.0]))
         >>> p.grad.copy_(torch.tensor([2.0, -2.0]))
         tensor([ 2., -2.])
@@ -94,7 +95,7 @@ class SGD(OptimizerBase):
 
     def __init__(
         self,
-        params: Iterable[Parameter],
+        params: Params,
         lr: float | Tensor = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,

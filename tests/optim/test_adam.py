@@ -142,4 +142,4 @@ def test_rejects_bad_parameters(kind: type[Adam]) -> None:
     ):
         kind([])
     with pytest.raises(TypeError, match=f"^{kind.__name__}: expected a Parameter at position 0, got Tensor$"):
-        kind([torch.zeros(2)])  # type: ignore[list-item]  # the wrong type is the point
+        kind([torch.zeros(2)])  # type: ignore[arg-type]  # the wrong type is the point

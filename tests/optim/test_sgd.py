@@ -56,7 +56,7 @@ def test_rejects_empty_parameters() -> None:
 
 def test_rejects_non_parameter() -> None:
     with pytest.raises(TypeError, match=r"SGD: expected a Parameter at position 0, got Tensor"):
-        mn.SGD([torch.zeros(2)], lr=0.1)  # type: ignore[list-item]  # the wrong type is the point
+        mn.SGD([torch.zeros(2)], lr=0.1)  # type: ignore[arg-type]  # the wrong type is the point
 
 
 def test_rejects_a_single_parameter() -> None:
@@ -194,8 +194,10 @@ def test_rejects_bad_option(options: dict[str, object], error: type[Exception], 
         {"momentum": 0.9},
         {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
         {"momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
+        {"maximize": True},
+        {"maximize": True, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
     ],
-    ids=["plain", "momentum", "dampening-decay", "nesterov"],
+    ids=["plain", "momentum", "dampening-decay", "nesterov", "maximize", "maximize-nesterov-decay"],
 )
 def test_multi_tensor_step_is_bit_identical_to_the_per_tensor_rule(options: dict[str, float | bool]) -> None:
     g = torch.Generator().manual_seed(0)
