@@ -25,7 +25,10 @@ setting the other side cannot honour, or hooks on a torch module raise
 This is the one module of the package that uses ``torch.nn`` modules.
 """
 
+import contextlib
+import importlib.util
 import inspect
+import io
 from collections.abc import Iterator
 from typing import Final, overload
 
@@ -34,12 +37,13 @@ from torch import nn
 from torch.nn.modules.loss import _Loss
 
 import minitorch_nn.modules as library
-from minitorch_nn._types import Tensor
+from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn.checkpoint.io import PathLike, atomic_write
 from minitorch_nn.module import Loss, Module, ModuleBase
 from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.parameter import Buffer, Parameter
 
-__all__ = ["TorchConcat", "TorchResidual", "from_torch", "to_torch"]
+__all__ = ["TorchConcat", "TorchResidual", "export_onnx", "from_torch", "to_torch"]
 
 
 class TorchResidual(nn.Module):
@@ -495,3 +499,66 @@ def from_torch(module: nn.Module) -> ModuleBase:
         ValueError: 1: torch.nn.GroupNorm has no minitorch_nn counterpart
     """
     return _FromTorch().convert(module, "")
+
+
+def export_onnx(module: Module, path: PathLike, example_input: Tensor, *, dynamic_batch: bool = True) -> None:
+    """Write ``module`` for inference as an ONNX file: ``to_torch(module).eval()`` via ``torch.onnx.export``.
+
+    The graph's input is named ``input`` and its output ``output``; it computes
+    what ``module`` computes in eval mode (BatchNorm with its running
+    statistics, Dropout off), in the dtype of ``example_input``. The file is
+    written atomically (``minitorch_nn.checkpoint.atomic_write``): a failure
+    leaves any previous file intact. Needs the ``onnx`` extra
+    (``pip install "minitorch_nn[onnx]"``: onnx and onnxscript; onnxruntime runs the file).
+
+    Args:
+        module: a layer or a network (not a loss); it is not changed.
+        path: the ``.onnx`` file to write; its folder must exist.
+        example_input: a batch the network takes: its shape (but the batch size) and dtype fix the
+            graph; its values are not used.
+        dynamic_batch: leave the first dimension free (named ``batch``), so that any batch size
+            runs. Default: ``True``.
+
+    Raises:
+        ImportError: if onnx or onnxscript is not installed.
+        ValueError: for a module ``to_torch`` refuses, or an ``example_input`` it does not take.
+        OSError: if the file cannot be written.
+
+    Example:
+        >>> import tempfile, pathlib, onnxruntime
+        >>> from minitorch_nn import Linear, Sequential, Tanh
+        >>> model = Sequential(Linear(4, 3, generator=torch.Generator().manual_seed(0)), Tanh())
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
+        >>> export_onnx(model, path, torch.zeros(2, 4))
+        >>> session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        >>> x = torch.randn(5, 4)
+        >>> (output,) = session.run(None, {"input": x.numpy()})
+        >>> output.shape, bool(torch.allclose(torch.from_numpy(output), model(x), atol=1e-6))
+        ((5, 3), True)
+    """
+    missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(
+            f"export_onnx needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+            'not installed: pip install "minitorch_nn[onnx]"'
+        )
+    if not isinstance(module, Module):
+        raise TypeError(f"export_onnx: expected a minitorch_nn Module, got {type(module).__name__}")
+    if not isinstance(example_input, torch.Tensor) or example_input.dim() == 0:
+        raise ValueError(f"export_onnx: expected example_input to be a batch tensor, got {example_input!r}")
+    twin = to_torch(module).eval()
+    shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress lines
+            program = torch.onnx.export(
+                twin, (example_input,), input_names=["input"], output_names=["output"],
+                dynamic_shapes=shapes, dynamo=True, verbose=False,
+            )  # fmt: skip
+    except Exception as error:
+        raise ValueError(
+            f"export_onnx: {module!r} could not be exported for an input of shape "
+            f"{shape_str(example_input)}: {str(error).strip().splitlines()[0]}"
+        ) from error
+    if program is None:
+        raise RuntimeError("export_onnx: torch.onnx.export returned no program")
+    atomic_write(path, program.model_proto.SerializeToString())

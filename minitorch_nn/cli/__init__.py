@@ -18,7 +18,7 @@ import torch.distributed as dist
 from typing_extensions import override
 
 from minitorch_nn.checkpoint import CheckpointError, CheckpointWarning
-from minitorch_nn.cli.commands import evaluate_command, summary_command, train_command
+from minitorch_nn.cli.commands import evaluate_command, export_command, summary_command, train_command
 from minitorch_nn.cli.options import add_data_options, add_network_options, add_train_options, rule
 from minitorch_nn.cli.outputs import output_path
 from minitorch_nn.cli.settings import PRESETS
@@ -41,6 +41,13 @@ EVALUATE_EXAMPLES = """examples:
   minitorch-nn evaluate run.safetensors
   minitorch-nn evaluate run.safetensors --split train --confusion confusion.png"""
 
+EXPORT_EXAMPLES = """examples:
+  minitorch-nn export run.safetensors model.onnx
+  minitorch-nn export run.safetensors model.onnx --overwrite
+
+Needs onnx and onnxscript (pip install 'minitorch_nn[onnx]'); with onnxruntime installed the file is
+run on 64 random inputs and compared with the network (exit status 1 if they differ)."""
+
 SUMMARY_EXAMPLES = """examples:
   minitorch-nn summary --layers 784,256,128,10 --activation relu
   minitorch-nn summary --preset two-layer
@@ -56,7 +63,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``minitorch-nn`` and its three subcommands."""
+    """The parser of ``minitorch-nn`` and its subcommands."""
     parser = Parser(
         prog="minitorch-nn",
         description="Train, evaluate and inspect minitorch_nn networks (backward passes written by hand).",
@@ -88,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--confusion", type=output_path, metavar="PNG", help="also draw the matrix as a PNG"
     )
     evaluate.set_defaults(run=evaluate_command, command_parser=evaluate)
+
+    export = commands.add_parser(
+        "export", help="write a checkpoint's network as ONNX", epilog=EXPORT_EXAMPLES, formatter_class=raw,
+        description="Write a checkpoint's network as an ONNX file (eval mode, any batch size).",
+    )  # fmt: skip
+    export.add_argument("checkpoint", type=_file, help="a checkpoint written by 'minitorch-nn train'")
+    export.add_argument("output", type=output_path, help="the .onnx file to write")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    export.set_defaults(run=export_command, command_parser=export)
 
     summary = commands.add_parser(
         "summary", help="print a network's layers", epilog=SUMMARY_EXAMPLES, formatter_class=raw,

@@ -1,7 +1,8 @@
-"""The three commands: ``train``, ``evaluate`` and ``summary``."""
+"""The commands: ``train``, ``evaluate``, ``summary`` and ``export``."""
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import sys
 from contextlib import AbstractContextManager
@@ -15,6 +16,7 @@ from minitorch_nn.checkpoint import (
     Checkpoint,
     CheckpointError,
     CheckpointLock,
+    output_path_problem,
     read_checkpoint,
 )
 from minitorch_nn.cli.datasets import Prepared, prepare
@@ -35,7 +37,7 @@ from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.train import confusion_matrix, evaluate, fit
 from minitorch_nn.train.inputs import check_continues
 
-__all__ = ["evaluate_command", "stored_run", "summary_command", "train_command"]
+__all__ = ["evaluate_command", "export_command", "stored_run", "summary_command", "train_command"]
 
 
 def _spec(settings: Settings) -> NetworkSpec:
@@ -312,4 +314,56 @@ def summary_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     except ValueError as error:
         parser.error(str(error))
     print(summary(_build(parser, spec, 0), (spec.layers[0],)))
+    return 0
+
+
+def export_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Write a checkpoint's network as an ONNX file; run it with onnxruntime, if installed, as a check."""
+    output: Path = args.output
+    problem = output_path_problem(output)
+    if problem is not None:
+        parser.error(problem)
+    if os.path.realpath(output) == os.path.realpath(args.checkpoint):
+        parser.error(f"{output} is the checkpoint to export: give another path")
+    if output.suffix.lower() != ".onnx":
+        parser.error(f"expected a .onnx file, got {str(output)!r}")
+    if os.path.lexists(output) and not args.overwrite:
+        parser.error(f"{output} already exists: pass --overwrite to replace it, or another path")
+    missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
+    if missing:
+        parser.error(f"export needs {' and '.join(missing)}, not installed: pip install 'minitorch_nn[onnx]'")
+    saved, _, spec = stored_run(args.checkpoint)
+    dtype = next((t.dtype for t in saved.model.values() if t.is_floating_point()), torch.float32)
+    model = _build(parser, spec, 0, dtype=dtype)
+    try:
+        model.load_state_dict(saved.model)
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{args.checkpoint}: {error}") from None
+    from minitorch_nn.interop import export_onnx  # imports torch.nn: only for this command
+
+    model.eval()
+    export_onnx(model, output, torch.zeros(2, spec.layers[0], dtype=dtype))
+    print(f"{output}: {args.checkpoint} (epoch {saved.epoch}), input (batch, {spec.layers[0]}) {dtype}")
+    return _check_onnx(model, output, spec.layers[0], dtype)
+
+
+def _check_onnx(model: Sequential, output: Path, features: int, dtype: torch.dtype) -> int:
+    """Run the file with onnxruntime on 64 random inputs against the network; 1 if they disagree."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        print("onnxruntime is not installed: the file was not run (pip install onnxruntime)")
+        return 0
+    import onnxruntime
+
+    inputs = torch.randn(64, features, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    theirs = torch.from_numpy(session.run(None, {"input": inputs.numpy()})[0])
+    ours = model(inputs)
+    difference = float((theirs - ours).abs().max())
+    if not torch.allclose(theirs, ours, rtol=1e-4, atol=1e-5):
+        print(
+            f"error: onnxruntime's outputs differ from the network's by up to {difference:.2e}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"onnxruntime on 64 random inputs: max abs difference {difference:.2e} from minitorch_nn")
     return 0
