@@ -342,7 +342,11 @@ def export_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     from minitorch_nn.interop import export_onnx  # imports torch.nn: only for this command
 
     model.eval()
-    export_onnx(model, output, torch.zeros(2, spec.layers[0], dtype=dtype))
+    try:
+        export_onnx(model, output, torch.zeros(2, spec.layers[0], dtype=dtype))
+    except ValueError as error:  # the exporter failed: one line, status 1, no file written
+        print(f"minitorch-nn export: error: {error}", file=sys.stderr)
+        return 1
     print(f"{output}: {args.checkpoint} (epoch {saved.epoch}), input (batch, {spec.layers[0]}) {dtype}")
     return _check_onnx(model, output, spec.layers[0], dtype)
 
