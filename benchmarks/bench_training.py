@@ -156,7 +156,7 @@ def cases(device: torch.device, quick: bool) -> list[Case]:
         labels = torch.randint(0, 10, (batch,), generator=g)
         onehot = torch.zeros(batch, 10).scatter_(1, labels.view(-1, 1), 1.0).to(device)
         ours, theirs = training_steps(
-            model, mn.MSELoss("sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 0.1 / batch, 0.0
+            model, mn.MSELoss(reduction="sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 0.1 / batch, 0.0
         )
         result.append(
             Case(
@@ -309,7 +309,7 @@ def peak_memory_child(kind: str, device: torch.device) -> tuple[int, int]:
         mn.Linear(784, 50, generator=g), mn.Tanh(), mn.Linear(50, 10, generator=g), mn.Tanh()
     )
     ours, theirs = training_steps(
-        model, mn.MSELoss("sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 1e-6, 0.0
+        model, mn.MSELoss(reduction="sum"), torch.nn.MSELoss(reduction="sum"), x, onehot, 1e-6, 0.0
     )
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS

@@ -76,7 +76,8 @@ def _scalar(
     frozen.restore_rng()
     if isinstance(module, Loss):
         assert target is not None
-        return float(module.forward(input, target).item())
+        loss = module.forward(input, target)
+        return float((loss if loss.dim() == 0 else torch.sum(loss * weight)).item())
     return float(torch.sum(module.forward(input) * weight).item())
 
 
@@ -90,8 +91,8 @@ def _analytic(
     frozen.restore_rng()
     if isinstance(module, Loss):
         assert target is not None
-        module.forward(input, target)
-        grads = {"input": module.backward().clone()}
+        scalar = module.forward(input, target).dim() == 0
+        grads = {"input": (module.backward() if scalar else module.backward(weight)).clone()}
     else:
         module.forward(input)
         grads = {"input": module.backward(weight).clone()}
@@ -144,7 +145,9 @@ def gradcheck(
 
     For a ``Module`` the checked scalar is :math:`\sum_i y_i v_i` with ``y`` the
     output and ``v`` a random tensor, so ``backward(v)`` must give its gradient.
-    For a ``Loss`` the scalar is the loss and ``backward()`` its gradient. Both
+    For a ``Loss`` the scalar is the loss and ``backward()`` its gradient; a
+    loss whose output is not 0-dim (``reduction="none"``) is checked as a
+    ``Module`` is, with ``backward(v)``. Both
     the input gradient and every parameter gradient are checked; an element
     passes when :math:`|a - n| \le \text{atol} + \text{rtol} |n|`.
 
@@ -188,9 +191,13 @@ def gradcheck(
     point = input.detach().clone()
     frozen = _Frozen(module, input.device)
     weight = torch.empty(0, dtype=torch.float64)
-    if isinstance(module, Module):
-        frozen.restore_rng()
+    frozen.restore_rng()
+    if isinstance(module, Loss):
+        assert target is not None
+        shape = module.forward(point, target).shape
+    else:
         shape = module.forward(point).shape
+    if isinstance(module, Module) or shape:
         weight = torch.randn(shape, generator=generator, dtype=torch.float64).to(input.device)
     try:
         analytic = _analytic(module, point, target, weight, frozen)

@@ -3,7 +3,7 @@
 ``ModuleBase`` holds what layers and losses share: parameter discovery,
 ``zero_grad``, ``train``/``eval``, ``to``, ``state_dict`` and ``repr``.
 ``Module`` is a layer: ``forward(input)`` and ``backward(grad_output)``.
-``Loss`` is a criterion: ``forward(input, target)`` and ``backward()``.
+``Loss`` is a criterion: ``forward(input, target)`` and ``backward(grad_output=None)``.
 Keeping the two call signatures on separate classes (Torch7's ``Module`` and
 ``Criterion``) means neither overrides the other, so ``mypy --strict`` holds.
 """
@@ -418,19 +418,37 @@ class Module(ModuleBase):
 
 
 class Loss(ModuleBase):
-    """Base class of every loss: ``forward(input, target)`` and ``backward()``.
+    """Base class of every loss: ``forward(input, target)`` and ``backward(grad_output=None)``.
 
-    ``forward`` returns a 0-dim tensor and caches what ``backward`` needs;
-    ``backward`` returns d loss / d input for the last ``forward``.
+    ``forward`` returns the loss and caches what ``backward`` needs: a 0-dim
+    tensor for ``reduction="mean"`` or ``"sum"``, one value per element (or
+    per sample) for ``reduction="none"``. ``backward(grad_output)`` returns
+    d L / d input for the last ``forward``, where ``grad_output`` is d L / d
+    output, of the output's shape. ``grad_output=None`` stands for 1 and is
+    allowed only for a 0-dim output, so ``loss.backward()`` is the common call;
+    a 0-dim ``grad_output`` scales the gradient of a 0-dim loss.
     """
 
     @abstractmethod
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        """Compute the 0-dim loss and cache what ``backward`` needs."""
+        """Compute the loss and cache what ``backward`` needs."""
 
     @abstractmethod
-    def backward(self) -> Tensor:
-        """Return d loss / d input for the last ``forward``."""
+    def backward(self, grad_output: Tensor | None = None) -> Tensor:
+        """Return d L / d input for the last ``forward``, given d L / d output (``None``: 1, 0-dim only)."""
+
+    def _output_grad(self, grad_output: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
+        """``None`` for an implicit 1 (a 0-dim output), else ``grad_output`` checked against ``shape``."""
+        if grad_output is None:
+            if shape:
+                raise ValueError(
+                    f"{self!r}: expected grad_output of shape {tuple(shape)} (d L / d output; only a 0-dim "
+                    "loss may leave it out), got None"
+                )
+            return None
+        self._check_floating(grad_output, "grad_output")
+        self._check_grad_output(grad_output, shape)
+        return grad_output
 
     def __call__(self, input: Tensor, target: Tensor) -> Tensor:
         return self.forward(input, target)

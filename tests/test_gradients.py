@@ -37,14 +37,12 @@ def _forward(module: mn.Module | mn.Loss, input: Tensor, target: Tensor | None) 
 
 
 def _backward(module: mn.Module | mn.Loss, v: Tensor) -> Tensor:
-    return module.backward() if isinstance(module, mn.Loss) else module.backward(v)
+    return module.backward(v)
 
 
 def _upstream(case: ModuleCase, built: Built, g: torch.Generator) -> Tensor:
-    """The upstream gradient ``v``: random, of the reference output's shape (1 for a loss)."""
+    """The upstream gradient ``v``: random, of the reference output's shape (0-dim for a reduced loss)."""
     module, input, target, dims = built
-    if isinstance(module, mn.Loss):
-        return torch.ones(())
     return torch.randn(case.expected(module, input, target, dims).shape, generator=g)
 
 
@@ -131,7 +129,7 @@ def test_backward_result_is_not_overwritten_later(case: ModuleCase, generator: t
     _forward(module, input, target)
     first = _backward(module, v)
     kept = first.clone()
-    _forward(module, torch.randn(input.shape, generator=generator), target)
+    _forward(module, case.input(input.shape, generator), target)  # within the input's domain (BCELoss)
     second = _backward(module, torch.randn(v.shape, generator=generator))
     assert not torch.equal(second, kept)  # so that writing it into ``first`` would show
     assert torch.equal(first, kept)

@@ -273,8 +273,8 @@ def build_model(case: Case) -> mn.Sequential:
 
 def build_criterion(spec: LossSpec) -> mn.Loss:
     if spec.kind == "mse":
-        return mn.MSELoss(spec.reduction)
-    return mn.CrossEntropyLoss(spec.reduction, label_smoothing=spec.label_smoothing)
+        return mn.MSELoss(reduction=spec.reduction)
+    return mn.CrossEntropyLoss(reduction=spec.reduction, label_smoothing=spec.label_smoothing)
 
 
 def _dropout_mask(spec: DropoutSpec, like: Tensor) -> Tensor:

@@ -28,7 +28,15 @@ from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.modules.conv import Conv2d, ConvTranspose2d
 from minitorch_nn.modules.dropout import Dropout, Dropout2d
 from minitorch_nn.modules.linear import Flatten, Linear
-from minitorch_nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from minitorch_nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 from minitorch_nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minitorch_nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minitorch_nn.modules.upsampling import Upsample
@@ -38,6 +46,7 @@ __all__ = [
     "GELU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -57,6 +66,7 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "NLLLoss",
     "ReLU",
     "Residual",
     "Sequential",

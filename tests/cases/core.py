@@ -194,6 +194,35 @@ def _wide(shape: Shape, g: torch.Generator) -> Tensor:
     return 3 * torch.randn(shape, generator=g, dtype=torch.float64)
 
 
+def _log_probabilities(shape: Shape, g: torch.Generator) -> Tensor:
+    return torch.log_softmax(torch.randn(shape, generator=g, dtype=torch.float64), dim=1)
+
+
+def _probabilities(shape: Shape, g: torch.Generator) -> Tensor:
+    return torch.sigmoid(torch.randn(shape, generator=g, dtype=torch.float64))
+
+
+def _class_weight(d: Dims) -> Tensor:
+    return torch.linspace(0.5, 2.0, d.features, dtype=torch.float64)
+
+
+def _weighted_loss(
+    name: str,
+    make: Callable[[Tensor], mn.Loss],
+    fn: Callable[[Tensor, Tensor, Tensor], Tensor],
+    weight: Callable[[Dims], Tensor],
+    target: Callable[[Dims, torch.Generator], Tensor],
+    input: Callable[[Shape, torch.Generator], Tensor] = _normal,
+) -> ModuleCase:
+    """A loss built with a weight that depends on the drawn sizes; ``fn(x, t, weight)`` is its reference."""
+
+    def reference(x: Tensor, p: Sequence[Tensor], t: Tensor | None, d: Dims) -> Tensor:
+        assert t is not None
+        return fn(x, t, weight(d))
+
+    return ModuleCase(name, lambda d, g: make(weight(d)), _flat, reference, target, input=input)
+
+
 CASES: list[ModuleCase] = [
     _layer("Linear", lambda d, g: mn.Linear(d.features, d.out, generator=g), _linear),
     _layer("Linear-no-bias", lambda d, g: mn.Linear(d.features, d.out, bias=False, generator=g), _linear),
@@ -285,9 +314,9 @@ CASES: list[ModuleCase] = [
     _layer("Sequential-mlp", _mlp, _mlp_reference),
     _layer("Sequential-cnn", _cnn, _cnn_reference, _image),
     _loss("MSELoss-mean", lambda: mn.MSELoss(), lambda x, t: F.mse_loss(x, t)),
-    _loss("MSELoss-sum", lambda: mn.MSELoss("sum"), lambda x, t: F.mse_loss(x, t, reduction="sum")),
+    _loss("MSELoss-sum", lambda: mn.MSELoss(reduction="sum"), lambda x, t: F.mse_loss(x, t, reduction="sum")),
     _loss("L1Loss-mean", lambda: mn.L1Loss(), lambda x, t: F.l1_loss(x, t)),
-    _loss("L1Loss-sum", lambda: mn.L1Loss("sum"), lambda x, t: F.l1_loss(x, t, reduction="sum")),
+    _loss("L1Loss-sum", lambda: mn.L1Loss(reduction="sum"), lambda x, t: F.l1_loss(x, t, reduction="sum")),
     _loss(
         "HuberLoss",
         lambda: mn.HuberLoss(delta=0.5),
@@ -296,7 +325,7 @@ CASES: list[ModuleCase] = [
     ),
     _loss(
         "HuberLoss-sum",
-        lambda: mn.HuberLoss("sum", delta=2.0),
+        lambda: mn.HuberLoss(reduction="sum", delta=2.0),
         lambda x, t: F.huber_loss(x, t, reduction="sum", delta=2.0),
         input=_wide,
     ),
@@ -309,14 +338,14 @@ CASES: list[ModuleCase] = [
     ),
     _loss(
         "BCEWithLogitsLoss-sum",
-        lambda: mn.BCEWithLogitsLoss("sum"),
+        lambda: mn.BCEWithLogitsLoss(reduction="sum"),
         lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction="sum"),
         _binary_target,
     ),
     _loss("CrossEntropyLoss", lambda: mn.CrossEntropyLoss(), F.cross_entropy, _class_target, _wide),
     _loss(
         "CrossEntropyLoss-sum-smoothing",
-        lambda: mn.CrossEntropyLoss("sum", label_smoothing=0.1),
+        lambda: mn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1),
         lambda x, t: F.cross_entropy(x, t, reduction="sum", label_smoothing=0.1),
         _class_target,
     ),
@@ -325,5 +354,71 @@ CASES: list[ModuleCase] = [
         lambda: mn.CrossEntropyLoss(label_smoothing=0.2),
         lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2),
         _probability_target,
+    ),
+    _weighted_loss(
+        "CrossEntropyLoss-weight-ignore-smoothing",
+        lambda w: mn.CrossEntropyLoss(w, ignore_index=1, label_smoothing=0.1),
+        lambda x, t, w: F.cross_entropy(x, t, w, ignore_index=1, label_smoothing=0.1),
+        _class_weight,
+        _class_target,
+    ),
+    _weighted_loss(
+        "BCEWithLogitsLoss-pos_weight",
+        lambda w: mn.BCEWithLogitsLoss(reduction="sum", pos_weight=w),
+        lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, reduction="sum", pos_weight=w),
+        _class_weight,
+        _binary_target,
+        _wide,
+    ),
+    _loss("NLLLoss", lambda: mn.NLLLoss(), F.nll_loss, _class_target, _log_probabilities),
+    _weighted_loss(
+        "NLLLoss-weight-ignore-sum",
+        lambda w: mn.NLLLoss(w, ignore_index=0, reduction="sum"),
+        lambda x, t, w: F.nll_loss(x, t, w, ignore_index=0, reduction="sum"),
+        _class_weight,
+        _class_target,
+        _log_probabilities,
+    ),
+    _loss("BCELoss", lambda: mn.BCELoss(), F.binary_cross_entropy, _binary_target, _probabilities),
+    _loss(
+        "MSELoss-none",
+        lambda: mn.MSELoss(reduction="none"),
+        lambda x, t: F.mse_loss(x, t, reduction="none"),
+    ),
+    _weighted_loss(
+        "CrossEntropyLoss-none-weight-ignore-smoothing",
+        lambda w: mn.CrossEntropyLoss(w, ignore_index=0, reduction="none", label_smoothing=0.3),
+        lambda x, t, w: F.cross_entropy(x, t, w, ignore_index=0, reduction="none", label_smoothing=0.3),
+        _class_weight,
+        _class_target,
+    ),
+    _loss(
+        "NLLLoss-none",
+        lambda: mn.NLLLoss(reduction="none"),
+        lambda x, t: F.nll_loss(x, t, reduction="none"),
+        _class_target,
+        _log_probabilities,
+    ),
+    _weighted_loss(
+        "BCEWithLogitsLoss-none-weight",
+        lambda w: mn.BCEWithLogitsLoss(w, reduction="none"),
+        lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, w, reduction="none"),
+        _class_weight,
+        _binary_target,
+    ),
+    _loss(
+        "BCELoss-none",
+        lambda: mn.BCELoss(reduction="none"),
+        lambda x, t: F.binary_cross_entropy(x, t, reduction="none"),
+        _binary_target,
+        _probabilities,
+    ),
+    _weighted_loss(
+        "BCELoss-weight-sum",
+        lambda w: mn.BCELoss(w, reduction="sum"),
+        lambda x, t, w: F.binary_cross_entropy(x, t, w, reduction="sum"),
+        _class_weight,
+        _binary_target,
+        _probabilities,
     ),
 ]

@@ -122,7 +122,7 @@ def test_naive_float32_bce_with_logits_overflows_at_these_logits(scale: float) -
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("scale", SCALES)
 def test_bce_with_logits_forward_matches_float64_at_huge_logits(reduction: Reduction, scale: float) -> None:
-    value = mn.BCEWithLogitsLoss(reduction)(huge(scale), BCE_TARGET)
+    value = mn.BCEWithLogitsLoss(reduction=reduction)(huge(scale), BCE_TARGET)
     expected = F.binary_cross_entropy_with_logits(
         huge(scale).double(), BCE_TARGET.double(), reduction=reduction
     )
@@ -134,7 +134,7 @@ def test_bce_with_logits_forward_matches_float64_at_huge_logits(reduction: Reduc
 def test_bce_with_logits_backward_matches_float64_autograd_at_huge_logits(
     reduction: Reduction, scale: float
 ) -> None:
-    loss = mn.BCEWithLogitsLoss(reduction)
+    loss = mn.BCEWithLogitsLoss(reduction=reduction)
     loss(huge(scale), BCE_TARGET)
     leaf = huge(scale).double().requires_grad_()
     with torch.enable_grad():
