@@ -266,6 +266,15 @@ def test_loss_converts_both_ways() -> None:
     assert isinstance(to_torch(loss), nn.HuberLoss)
 
 
+def test_torch_loss_with_class_weights_converts(generator: torch.Generator) -> None:
+    weight = torch.rand(4, generator=generator) + 0.5
+    theirs = nn.CrossEntropyLoss(weight, ignore_index=1, label_smoothing=0.1)
+    ours = from_torch(theirs)
+    assert list(ours.state_dict()) == ["weight"] and ours.state_dict()["weight"] is not theirs.weight
+    x, t = torch.randn(6, 4, generator=generator), torch.tensor([0, 1, 2, 3, 1, 0])
+    torch.testing.assert_close(ours(x, t), theirs(x, t), rtol=1e-12, atol=1e-12)
+
+
 # Refusals.
 
 
