@@ -31,9 +31,10 @@ __all__ = [
 Reduction = Literal["mean", "sum", "none"]
 
 # torch's binary_cross_entropy: each log is clamped at -100, and the backward divides by
-# max(x (1 - x), 1e-12); both keep the loss and its gradient finite at x = 0 and x = 1.
+# max(x (1 - x), 1e-12); both keep the loss and its gradient finite at x = 0 and x = 1. torch's 1e-12 is a
+# float32 constant, whatever the input's dtype: 9.999999960041972e-13.
 BCE_LOG_FLOOR: Final[float] = -100.0
-BCE_GRAD_EPS: Final[float] = 1e-12
+BCE_GRAD_EPS: Final[float] = 9.999999960041972e-13
 
 
 def check_reduction(owner: str, reduction: str) -> Reduction:
