@@ -610,7 +610,8 @@ class CrossEntropyLoss(_ClassLoss):
         if self._valid is not None:
             spread = spread.expand(self._valid.shape).masked_fill(~self._valid, 0.0)
         total = float(classes) if self.weight is None else self.weight.value.sum()
-        grad.mul_(_per_row(spread * total + torch.as_tensor(hit, dtype=grad.dtype).mul(1.0 - eps)))
+        hit_tensor = torch.as_tensor(hit, dtype=grad.dtype, device=grad.device)
+        grad.mul_(_per_row(spread * total + hit_tensor.mul(1.0 - eps)))
         _add_at(grad, index, hit, eps - 1.0)
         per_class = _per_row(spread)
         return grad.sub_(per_class if self.weight is None else per_class * self._class_view(grad))
