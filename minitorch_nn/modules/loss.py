@@ -80,9 +80,10 @@ def _per_row(value: Tensor | float) -> Tensor | float:
 
 def _add_at(grad: Tensor, index: Tensor, value: Tensor | float, scale: float) -> Tensor:
     """``grad[n, index[n, 0, *], *] += scale * value[n, *]`` in place (``value`` may be a scalar)."""
-    src = torch.as_tensor(value, dtype=grad.dtype, device=grad.device).mul(scale)
-    src = src.unsqueeze(1) if src.dim() else src
-    return grad.scatter_add_(1, index, src.expand(index.shape))
+    if not isinstance(value, Tensor):
+        return grad.scatter_(1, index, scale * value, reduce="add")
+    src = value * scale
+    return grad.scatter_add_(1, index, src.unsqueeze(1) if src.dim() else src.expand(index.shape))
 
 
 def _reduced(loss: Tensor, reduction: Reduction, count: Tensor | int) -> Tensor:
@@ -535,6 +536,11 @@ class CrossEntropyLoss(_ClassLoss):
     @override
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Return the loss; cache the log-probabilities and what the target contributes to the gradient."""
+        plain = self.weight is None and not self.label_smoothing and self.reduction != "none"
+        if plain and input.dim() == 2 and isinstance(target, Tensor) and target.dtype == torch.int64:
+            loss = self._forward_plain(input, target)  # the common case, without masks and weights
+            if loss is not None:
+                return loss
         batched = self._batched(input)
         self._log_probs, self._unbatched = None, input.dim() == 1  # a forward that raises leaves nothing
         if isinstance(target, torch.Tensor) and target.is_floating_point():
@@ -551,6 +557,21 @@ class CrossEntropyLoss(_ClassLoss):
         if self.label_smoothing:
             loss = loss.mul_(1.0 - self.label_smoothing).add_(self._smooth_term())
         return self._finish(loss)
+
+    def _forward_plain(self, input: Tensor, target: Tensor) -> Tensor | None:
+        """The loss for ``(N, C)`` logits and ``(N,)`` class indices none of which is ignored, without
+        weights or smoothing: the gathered log-probabilities, summed. ``None`` if an index may be ignored.
+        """
+        self._check_floating(input)
+        self._log_probs = None  # a forward that raises leaves nothing
+        if target.shape != input.shape[:1] or self._may_ignore(target, input.shape[1]):
+            return None
+        self._index = index = target.unsqueeze(1)
+        self._log_probs = log_probs = torch.log_softmax(input, dim=1)
+        self._weights = self._valid = self._soft_target = None
+        self._unbatched, self._count, self._out_shape = False, target.numel(), ()
+        total = log_probs.gather(1, index).sum()
+        return total.neg_() if self.reduction == "sum" else total.div_(-target.numel())
 
     def _smooth_term(self) -> Tensor:
         r""":math:`-\frac{\varepsilon}{C} \sum_c w_c \log p_{nc}`, 0 where the target is ignored."""
