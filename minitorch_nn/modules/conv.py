@@ -147,6 +147,11 @@ def _as_batch(module: "Conv2d | ConvTranspose2d", input: Tensor) -> tuple[Tensor
             f"{module!r}: expected input of shape (N, {channels}, H, W) or ({channels}, H, W), "
             f"got {shape_str(input)}"
         )
+    if min(input.shape[-2:]) < 1:
+        raise ValueError(
+            f"{module!r}: expected H, W >= 1 (an empty batch is taken, as torch takes it, but no other "
+            f"empty dimension), got input of shape {shape_str(input)}"
+        )
     module._check_like(input, module.weight.value)
     return (input, False) if input.dim() == 4 else (input.unsqueeze(0), True)
 
