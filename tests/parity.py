@@ -127,7 +127,7 @@ def build_pair(sample: ModuleSample) -> tuple[torch.nn.Module, ModuleBase, Any]:
 
 
 def _close(actual: Any, expected: Any, what: str) -> None:
-    torch.testing.assert_close(actual, expected, msg=lambda m: f"{what}: {m}")
+    torch.testing.assert_close(actual, expected, equal_nan=True, msg=lambda m: f"{what}: {m}")
 
 
 def run_module_sample(sample: ModuleSample) -> None:
@@ -143,6 +143,7 @@ def run_module_sample(sample: ModuleSample) -> None:
         expected = reference(*args, **kwargs)
     with torch.random.fork_rng():
         torch.manual_seed(2)
+        assert isinstance(ours, Module | Loss)
         actual = ours(*ours_args, **ours_kwargs)
     _close(actual, expected.detach(), "output")
     _close(
@@ -162,7 +163,7 @@ def run_module_sample(sample: ModuleSample) -> None:
     )
     params = list(reference.parameters())
     first = inputs[:1]
-    grads = torch.autograd.grad(expected, first + params, grad_output, allow_unused=True)
+    grads = torch.autograd.grad(expected, [*first, *params], grad_output, allow_unused=True)
     ours.zero_grad()
     if isinstance(ours, Loss):
         grad_input = ours.backward() if scalar_loss else ours.backward(grad_output.clone())
