@@ -129,4 +129,16 @@ CASES: list[ModuleCase] = [
         _image,
         lambda x, p, t, d: F.conv_transpose2d(x, p[0], None, stride=2),
     ),
+    ModuleCase(
+        "Conv2d-unbatched",
+        lambda d, g: mn.Conv2d(d.channels, 3, 3, padding=1, padding_mode="reflect", generator=g),
+        lambda d: (d.channels, d.height, d.width),
+        lambda x, p, t, d: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), p[0], p[1]),
+    ),
+    ModuleCase(
+        "ConvTranspose2d-unbatched",
+        lambda d, g: mn.ConvTranspose2d(d.channels, 2, 3, stride=2, generator=g),
+        lambda d: (d.channels, d.height, d.width),
+        lambda x, p, t, d: F.conv_transpose2d(x, p[0], p[1], stride=2),
+    ),
 ]

@@ -226,6 +226,18 @@ def _weighted_loss(
 CASES: list[ModuleCase] = [
     _layer("Linear", lambda d, g: mn.Linear(d.features, d.out, generator=g), _linear),
     _layer("Linear-no-bias", lambda d, g: mn.Linear(d.features, d.out, bias=False, generator=g), _linear),
+    _layer(
+        "Linear-sequence",
+        lambda d, g: mn.Linear(d.features, d.out, generator=g),
+        _linear,
+        lambda d: (d.batch, d.channels + 1, d.features),
+    ),
+    _layer(
+        "Linear-unbatched",
+        lambda d, g: mn.Linear(d.features, d.out, generator=g),
+        _linear,
+        lambda d: (d.features,),
+    ),
     _layer("Identity", lambda d, g: mn.Identity(), _pointwise(lambda x: x)),
     _layer("Tanh", lambda d, g: mn.Tanh(), _pointwise(torch.tanh)),
     _layer("Tanh-image", lambda d, g: mn.Tanh(), _pointwise(torch.tanh), _image),

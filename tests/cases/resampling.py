@@ -26,6 +26,15 @@ def _case(name: str, make: Callable[[], mn.Module], reference: Callable[[Tensor]
     return ModuleCase(name, lambda d, g: make(), _image, lambda x, p, t, d: reference(x))
 
 
+def _unbatched_case(
+    name: str, make: Callable[[], mn.Module], reference: Callable[[Tensor], Tensor]
+) -> ModuleCase:
+    """A parameter-free layer on one unbatched (C, H, W) sample, restated by ``reference``."""
+    return ModuleCase(
+        name, lambda d, g: make(), lambda d: (d.channels, d.height, d.width), lambda x, p, t, d: reference(x)
+    )
+
+
 def _channel_mask(x: Tensor, p: float) -> Tensor:
     """The mask Dropout2d draws: one ``rand >= p`` per (n, c), from a generator seeded as the case's."""
     g = torch.Generator().manual_seed(DROPOUT_SEED)
@@ -143,5 +152,15 @@ CASES: list[ModuleCase] = [
         lambda x, p, t, d: x,
         training=False,
         mode_dependent=True,
+    ),
+    _unbatched_case("MaxPool2d-unbatched", lambda: mn.MaxPool2d(3, 2, 1), lambda x: F.max_pool2d(x, 3, 2, 1)),
+    _unbatched_case("AvgPool2d-unbatched", lambda: mn.AvgPool2d(2, 1), lambda x: F.avg_pool2d(x, 2, 1)),
+    _unbatched_case(
+        "AdaptiveAvgPool2d-unbatched",
+        lambda: mn.AdaptiveAvgPool2d((3, 2)),
+        lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+    ),
+    _unbatched_case(
+        "AdaptiveAvgPool2d-unbatched-global", lambda: mn.AdaptiveAvgPool2d(1), lambda x: x.mean((1, 2), True)
     ),
 ]

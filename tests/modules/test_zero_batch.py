@@ -53,6 +53,8 @@ KEYS = [
 REFUSED_HERE: dict[tuple[str, str], str] = {
     ("AdaptiveAvgPool2d-global", "height"): "torch's global pooling is a mean: over no values, NaN",
     ("AdaptiveAvgPool2d-global", "width"): "torch's global pooling is a mean: over no values, NaN",
+    ("AdaptiveAvgPool2d-unbatched-global", "height"): "torch's global pooling is a mean: over no values, NaN",
+    ("AdaptiveAvgPool2d-unbatched-global", "width"): "torch's global pooling is a mean: over no values, NaN",
 }
 
 
