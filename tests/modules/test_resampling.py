@@ -558,3 +558,26 @@ def test_avg_pool_divides_by_the_documented_divisor(
     pool = mn.AvgPool2d(k, s, p, ceil_mode=ceil_mode, count_include_pad=include_pad)
     expected = _hand_avg_pool(x, k, s, p, ceil_mode, include_pad)
     torch.testing.assert_close(pool(x.view(1, 1, size, size))[0, 0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_dropout2d_takes_a_3d_input_as_torch_does_one_draw_per_sample_and_channel() -> None:
+    dropout = mn.Dropout2d(0.5, generator=torch.Generator().manual_seed(0))
+    x = torch.ones(6, 8, 5)
+    with pytest.warns(UserWarning, match=r"a 3-D input is taken as \(N, C, L\)"):
+        y = dropout(x)
+    # torch.nn.Dropout2d draws per (n, c) of an (N, C, L) input: each row is all 0 or all 2.
+    assert all(set(row.tolist()) in ({0.0}, {2.0}) for row in y.reshape(-1, 5))
+    assert 0 < int((y[:, :, 0] == 0).sum()) < 48  # the draws differ across (n, c)
+    assert torch.equal(dropout.backward(torch.ones(6, 8, 5)), y)
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        theirs = torch.nn.Dropout2d(0.5)(x)
+    assert all(set(row.tolist()) in ({0.0}, {2.0}) for row in theirs.reshape(-1, 5))
+
+
+def test_max_pool_indices_of_an_unbatched_input_are_unbatched() -> None:
+    x = torch.randn(3, 7, 7, generator=torch.Generator().manual_seed(0))
+    pool = mn.MaxPool2d(3, 2, 1)
+    output = pool(x)
+    expected, indices = F.max_pool2d(x, 3, 2, 1, return_indices=True)
+    assert torch.equal(output, expected) and torch.equal(pool.indices, indices)
