@@ -135,10 +135,10 @@ class Linear(Module):
     def backward(self, grad_output: Tensor) -> Tensor:
         """Add ``grad_output.T @ input`` to ``weight.grad`` and the column sums of
         ``grad_output`` to ``bias.grad``; return ``grad_output @ weight``."""
-        grad = self._grad_2d(grad_output)
-        self._accumulate(grad)
+        grad_output = self._grad_2d(grad_output)
+        self._accumulate(grad_output)
         # Input gradient.
-        grad_input = torch.mm(grad, self.weight.value)
+        grad_input = torch.mm(grad_output, self.weight.value)
         return grad_input if self._leading is None else grad_input.view(*self._leading, self.in_features)
 
     @override
