@@ -75,7 +75,7 @@ def test_nested_sequential_backward_equals_flat(generator: torch.Generator) -> N
 
 def test_forward_error_names_the_failing_layer() -> None:
     model = mn.Sequential(mn.Linear(4, 3), mn.Tanh(), mn.Linear(2, 2))
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, 2\), got \(5, 3\)") as info:
+    with pytest.raises(ValueError, match=r"expected input of shape \(\*, 2\), got \(5, 3\)") as info:
         model(torch.zeros(5, 4))
     assert info.value.__notes__ == ["in Sequential layer [2]"]
 
