@@ -262,7 +262,7 @@ def test_cross_entropy_needs_a_class_dimension() -> None:
         (
             lambda: mn.Softmax(dim=1.0),  # type: ignore[arg-type]  # the bad value is the point
             TypeError,
-            "Softmax: expected dim to be an int, got float",
+            "Softmax: expected dim to be an int or None, got float",
         ),
     ],
     ids=[
