@@ -3,10 +3,11 @@
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import TypeAlias
+from typing import Self, TypeAlias
 
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_arguments
 from minitorch_nn.optim.optimizer import OptimizerBase, check_number, check_positive_int
 
 __all__ = ["CosineAnnealingLR", "Scheduler", "SchedulerState", "StepLR"]
@@ -56,9 +57,21 @@ class Scheduler(ABC):
     base_lr: float
     last_epoch: int
 
-    def __init__(self, optimizer: OptimizerBase, settings: Mapping[str, object]) -> None:
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        # An argument the class does not take is named with the public class, before __init__ runs.
+        check_arguments(cls.__name__, cls.__init__, args, kwargs)
+        return super().__new__(cls)
+
+    def __init__(
+        self, optimizer: OptimizerBase, settings: Mapping[str, object], last_epoch: int = -1
+    ) -> None:
         if not isinstance(optimizer, OptimizerBase):
             raise TypeError(f"{self._name}: expected an OptimizerBase, got {type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or last_epoch != -1:
+            raise ValueError(
+                f"{self._name}: expected last_epoch=-1 (a new schedule), got {last_epoch!r}; "
+                "to resume one, call load_state_dict with its state_dict"
+            )
         self._apply(self._checked(settings))
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
@@ -139,6 +152,8 @@ class StepLR(Scheduler):
         optimizer: the optimizer whose ``lr`` is set; its current ``lr`` becomes ``base_lr``.
         step_size: the number of epochs between two decays, an int > 0.
         gamma: the factor applied at each decay, a finite number > 0. Default: 0.1.
+        last_epoch: torch's argument; only -1, a new schedule, is taken (resume with
+            ``load_state_dict``). Default: -1.
 
     Raises:
         TypeError: if ``optimizer`` is not an ``OptimizerBase``, ``step_size`` is not an int
@@ -163,8 +178,10 @@ class StepLR(Scheduler):
     step_size: int
     gamma: float
 
-    def __init__(self, optimizer: OptimizerBase, step_size: int, gamma: float = 0.1) -> None:
-        super().__init__(optimizer, {"step_size": step_size, "gamma": gamma})
+    def __init__(
+        self, optimizer: OptimizerBase, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
+        super().__init__(optimizer, {"step_size": step_size, "gamma": gamma}, last_epoch)
 
     @override
     def lr_at(self, epoch: int) -> float:
@@ -200,6 +217,8 @@ class CosineAnnealingLR(Scheduler):
         optimizer: the optimizer whose ``lr`` is set; its current ``lr`` becomes ``base_lr``.
         T_max: the number of epochs from ``base_lr`` down to ``eta_min``, an int > 0.
         eta_min: the lowest learning rate, a finite number >= 0. Default: 0.
+        last_epoch: torch's argument; only -1, a new schedule, is taken (resume with
+            ``load_state_dict``). Default: -1.
 
     Raises:
         TypeError: if ``optimizer`` is not an ``OptimizerBase``, ``T_max`` is not an int
@@ -224,8 +243,14 @@ class CosineAnnealingLR(Scheduler):
     T_max: int
     eta_min: float
 
-    def __init__(self, optimizer: OptimizerBase, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803  # torch's name
-        super().__init__(optimizer, {"T_max": T_max, "eta_min": eta_min})
+    def __init__(
+        self,
+        optimizer: OptimizerBase,
+        T_max: int,  # noqa: N803  # torch's name
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        super().__init__(optimizer, {"T_max": T_max, "eta_min": eta_min}, last_epoch)
 
     @override
     def lr_at(self, epoch: int) -> float:

@@ -183,3 +183,26 @@ def test_rejects_bad_option(
 def test_rejects_a_foreign_optimizer(kind: type[StepLR] | type[CosineAnnealingLR]) -> None:
     with pytest.raises(TypeError, match=f"^{kind.__name__}: expected an OptimizerBase, got SGD$"):
         kind(_torch_sgd(0.1), 2)  # type: ignore[arg-type]  # torch's optimizer is the point
+
+
+@pytest.mark.parametrize("cls", [StepLR, CosineAnnealingLR])
+def test_schedulers_take_torchs_arguments_in_torchs_order(cls: type[Scheduler]) -> None:
+    """The parameter names, order and defaults are torch.optim.lr_scheduler's."""
+    import inspect
+
+    ours = inspect.signature(cls.__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim.lr_scheduler, cls.__name__).__init__).parameters
+    assert list(ours) == list(theirs)
+    assert [p.default for p in ours.values()] == [p.default for p in theirs.values()]
+
+
+def test_schedulers_take_last_epoch_minus_one_and_refuse_the_rest() -> None:
+    optimizer = SGD([mn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = StepLR(optimizer, 2, 0.5, -1)
+    assert scheduler.last_epoch == 0
+    with pytest.raises(
+        ValueError, match=r"^StepLR: expected last_epoch=-1 \(a new schedule\), got 3; to resume"
+    ):
+        StepLR(optimizer, 2, 0.5, last_epoch=3)
+    with pytest.raises(TypeError, match=r"^CosineAnnealingLR: argument 'verbose' is not supported"):
+        CosineAnnealingLR(optimizer, 10, verbose=True)  # type: ignore[call-arg]  # the refusal under test
