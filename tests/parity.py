@@ -257,20 +257,17 @@ def _measure() -> None:  # pragma: no cover - a report for people, run by hand
         raise SystemExit(reason)
     results: dict[str, bool] = {}
     failures: dict[str, str] = {}
-    for sample in module_samples(module_db):
+    runs: list[tuple[str, Callable[[], None]]] = [
+        *((s.key, lambda s=s: run_module_sample(s)) for s in module_samples(module_db)),
+        *((s.key, lambda s=s: run_optimizer_sample(s)) for s in optimizer_samples(optim_db)),
+    ]
+    for key, run in runs:
         try:
-            run_module_sample(sample)
-            results[sample.key] = True
+            run()
+            results[key] = True
         except Exception as error:
-            results[sample.key] = False
-            failures[sample.key] = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
-    for osample in optimizer_samples(optim_db):
-        try:
-            run_optimizer_sample(osample)
-            results[osample.key] = True
-        except Exception as error:
-            results[osample.key] = False
-            failures[osample.key] = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+            results[key] = False
+            failures[key] = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
     rows = pass_rates(results, lambda key: key.split("/")[0])
     for name, passed, total in rows:
         print(f"{name:20s} {passed:4d}/{total:<4d} {100 * passed / total:6.1f} %")

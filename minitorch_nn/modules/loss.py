@@ -73,6 +73,15 @@ def weight_buffer(owner: str, name: str, weight: Tensor | None, *, per_class: bo
     return Buffer(weight.detach().clone())
 
 
+def check_like_buffer(loss: Loss, input: Tensor, value: Tensor, name: str) -> None:
+    """Raise ``TypeError`` unless ``input`` has the dtype and device of the buffer ``name`` (``value``)."""
+    if value.dtype != input.dtype or value.device != input.device:
+        raise TypeError(
+            f"{loss!r}: expected input of the {name}'s dtype and device ({value.dtype}, {value.device}), "
+            f"got {input.dtype} on {input.device}"
+        )
+
+
 def _per_row(value: Tensor | float) -> Tensor | float:
     """A per-position value ``(N, *)`` as ``(N, 1, *)``, to broadcast over the classes; a scalar as is."""
     return value.unsqueeze(1) if isinstance(value, Tensor) and value.dim() else value
@@ -314,11 +323,7 @@ class _ClassLoss(Loss):
                 f"{self!r}: expected weight of shape ({classes},), one per class of the input, "
                 f"got {shape_str(weight)}"
             )
-        if weight.dtype != input.dtype or weight.device != input.device:
-            raise TypeError(
-                f"{self!r}: expected input of the weight's dtype and device "
-                f"({weight.dtype}, {weight.device}), got {input.dtype} on {input.device}"
-            )
+        check_like_buffer(self, input, weight, "weight")
         return weight
 
     def _index_target(self, input: Tensor, target: Tensor) -> Tensor:
@@ -669,11 +674,7 @@ class _BinaryLoss(Loss):
                 f"{self!r}: expected {name} broadcastable to the input's shape {shape_str(input)}, "
                 f"got {shape_str(value)}"
             )
-        if value.dtype != input.dtype or value.device != input.device:
-            raise TypeError(
-                f"{self!r}: expected input of the {name}'s dtype and device ({value.dtype}, {value.device}), "
-                f"got {input.dtype} on {input.device}"
-            )
+        check_like_buffer(self, input, value, name)
         return value
 
     def _scaled(self, grad: Tensor, grad_output: Tensor | None) -> Tensor:
