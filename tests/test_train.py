@@ -82,8 +82,9 @@ def test_full_batch_uses_the_data_in_order_and_one_step_per_epoch() -> None:
             return (weights * (input - target) ** 2).sum() / len(input)
 
         @override
-        def backward(self) -> torch.Tensor:
-            return self._cached(self._grad)
+        def backward(self, grad_output: torch.Tensor | None = None) -> torch.Tensor:
+            grad = self._cached(self._grad)
+            return grad if grad_output is None else grad * grad_output
 
     x, labels = blobs(20, 3)
     target = torch.nn.functional.one_hot(labels, 3).to(x.dtype)
