@@ -11,13 +11,15 @@ Keeping the two call signatures on separate classes (Torch7's ``Module`` and
 import copy
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import ClassVar, NamedTuple, Self, TypeVar
 
 import torch
 
+from minitorch_nn import hooks
 from minitorch_nn._arguments import check_arguments
 from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn.hooks import RemovableHandle
 from minitorch_nn.parameter import Buffer, Parameter
 
 __all__ = ["LoadResult", "Loss", "Module", "ModuleBase", "position_name"]
@@ -61,6 +63,8 @@ class ModuleBase(ABC):
     """
 
     training: bool
+    # How many positional arguments forward takes: a full backward hook gets one grad_input entry each.
+    _hook_arity: ClassVar[int] = 1
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # An argument the class does not take is named with the public class, before __init__ runs.
@@ -112,6 +116,125 @@ class ModuleBase(ABC):
         for _, module in self.named_modules():
             yield module
 
+    def register_forward_pre_hook(
+        self,
+        hook: Callable[[Self, tuple[Tensor, ...]], Tensor | tuple[Tensor, ...] | None],
+        *,
+        prepend: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a result (not None) replaces ``args``.
+
+        As ``torch.nn.Module.register_forward_pre_hook``. ``args`` is the tuple
+        of positional arguments: ``(input,)`` for a layer, ``(input, target)``
+        for a loss. A single tensor returned is taken as ``(tensor,)``. A
+        replacement must match each argument's shape, dtype and device: the
+        gradient with respect to it is handed back as the original's (see
+        ``docs/contract.md``, section Hooks).
+
+        Args:
+            hook: the function to call.
+            prepend: call it before the hooks already registered. Default: ``False``, after them.
+
+        Returns:
+            A handle whose ``remove()`` removes the hook.
+
+        Example:
+            >>> import torch
+            >>> from minitorch_nn import Tanh
+            >>> layer = Tanh()
+            >>> handle = layer.register_forward_pre_hook(lambda module, args: args[0] * 0)
+            >>> layer(torch.ones(1, 2))
+            tensor([[0., 0.]])
+            >>> handle.remove()
+            >>> layer(torch.zeros(1, 2))
+            tensor([[0., 0.]])
+        """
+        return hooks.register(self, hooks.PRE, hook, prepend)
+
+    def register_forward_hook(
+        self, hook: Callable[[Self, tuple[Tensor, ...], Tensor], Tensor | None], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a tensor returned replaces ``output``.
+
+        As ``torch.nn.Module.register_forward_hook``: ``args`` are the
+        arguments ``forward`` ran on (after the pre-hooks), ``output`` what it
+        returned (after earlier forward hooks). A replacement must match the
+        output's shape, dtype and device; ``backward`` treats it as the output
+        (see ``docs/contract.md``, section Hooks).
+
+        Args:
+            hook: the function to call.
+            prepend: call it before the hooks already registered. Default: ``False``, after them.
+
+        Returns:
+            A handle whose ``remove()`` removes the hook.
+
+        Example:
+            >>> import torch
+            >>> from minitorch_nn import Linear, Sequential, Tanh
+            >>> model = Sequential(Linear(3, 4), Tanh(), Linear(4, 2))
+            >>> shapes = []
+            >>> handles = [m.register_forward_hook(lambda m, args, out: shapes.append(tuple(out.shape)))
+            ...            for m in model.modules()]
+            >>> _ = model(torch.zeros(5, 3))
+            >>> shapes
+            [(5, 4), (5, 4), (5, 2), (5, 2)]
+            >>> for handle in handles:
+            ...     handle.remove()
+        """
+        return hooks.register(self, hooks.FORWARD, hook, prepend)
+
+    def register_full_backward_hook(
+        self,
+        hook: Callable[
+            [Self, tuple[Tensor | None, ...], tuple[Tensor, ...]], tuple[Tensor | None, ...] | None
+        ],
+        prepend: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` after each backward; a tuple returned replaces it.
+
+        As ``torch.nn.Module.register_full_backward_hook``. ``grad_output`` is
+        ``(d L / d output,)`` (for a loss whose ``backward()`` got no argument,
+        torch's ``(tensor(1.),)``); ``grad_input`` has one entry per argument
+        of ``forward``: ``(d L / d input,)`` for a layer, ``(d L / d input, None)``
+        for a loss (the target gets no gradient). The hook runs when the
+        module's ``backward``, ``backward_`` or ``accumulate_grad`` returns, so
+        its parameter gradients are accumulated; after ``accumulate_grad``,
+        which computes no input gradient, ``grad_input`` is ``(None,)``. A
+        replacement ``grad_input`` is what the module returns, so it flows to
+        the previous layer; it must match each entry's shape, dtype and device,
+        with ``None`` where the entry is ``None``.
+
+        Args:
+            hook: the function to call.
+            prepend: call it before the hooks already registered. Default: ``False``, after them.
+
+        Returns:
+            A handle whose ``remove()`` removes the hook.
+
+        Example:
+            >>> import torch
+            >>> from minitorch_nn import Tanh
+            >>> layer = Tanh()
+            >>> def halve(module, grad_input, grad_output):
+            ...     return (grad_input[0] / 2,)
+            >>> _ = layer(torch.zeros(1, 3))
+            >>> layer.backward(torch.ones(1, 3))  # tanh'(0) = 1
+            tensor([[1., 1., 1.]])
+            >>> with layer.register_full_backward_hook(halve):
+            ...     layer.backward(torch.ones(1, 3))
+            tensor([[0.5000, 0.5000, 0.5000]])
+        """
+        return hooks.register(self, hooks.BACKWARD, hook, prepend)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The wrappers that call the hooks are closures: store the hooks, and install them again on loading.
+        return hooks.plain_state(self)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        hooks.restore(self)
+
     def shared_copy(self) -> Self:
         """Return a new instance of this class that holds the very same ``Parameter`` and ``Buffer`` objects.
 
@@ -127,8 +250,9 @@ class ModuleBase(ABC):
         its shared copy; each private attribute (leading underscore) that
         holds a tensor or a shape, a cache, set to ``None``; each private dict
         or list of tensors (scratch space) emptied. Settings and generators are
-        shared as they are. Override this method if your module keeps other
-        per-call state.
+        shared as they are. The copy starts without hooks (``copy.deepcopy``
+        copies them, as torch's). Override this method if your module keeps
+        other per-call state.
 
         Example:
             >>> import torch
@@ -150,6 +274,7 @@ class ModuleBase(ABC):
                 state[name] = value.shared_copy()
             elif name.startswith("_"):
                 state[name] = _fresh(value)
+        hooks.drop(twin)
         return twin
 
     def _refuse_cycle(self, child: "ModuleBase", position: str) -> None:
@@ -428,6 +553,8 @@ class Loss(ModuleBase):
     allowed only for a 0-dim output, so ``loss.backward()`` is the common call;
     a 0-dim ``grad_output`` scales the gradient of a 0-dim loss.
     """
+
+    _hook_arity = 2  # forward(input, target)
 
     @abstractmethod
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
