@@ -197,11 +197,13 @@ MUTATIONS: list[Mutation] = [
         (GRADIENTS,),
     ),
     Mutation(
-        "tracing-reports-nested-calls",
-        "minitorch_nn/tracing.py",
-        "        if depth[0] == 0:\n",
-        "        if depth[0] >= 0:\n",
-        ("tests/modules/test_container.py",),
+        "hooks-fire-on-nested-calls",
+        "minitorch_nn/hooks.py",
+        "    def call_backward(*args: Tensor | None, **kwargs: Tensor | None) -> object:\n"
+        "        if record.backward_depth:\n",
+        "    def call_backward(*args: Tensor | None, **kwargs: Tensor | None) -> object:\n"
+        "        if False:\n",
+        ("tests/test_hooks.py",),
     ),
     Mutation(
         "sgd-dampening-ignored",
