@@ -6,7 +6,7 @@ gradients into each ``Parameter.grad``). Optimizers update parameters from
 those buffers. Everything runs on plain torch tensors, without autograd.
 """
 
-from minitorch_nn import checkpoint, data, distributed, init, plot, train
+from minitorch_nn import checkpoint, data, diagnostics, distributed, init, plot, train
 from minitorch_nn.gradcheck import GradcheckError, gradcheck
 from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
 from minitorch_nn.modules import (
@@ -118,6 +118,7 @@ __all__ = [
     "Upsample",
     "checkpoint",
     "data",
+    "diagnostics",
     "distributed",
     "gradcheck",
     "init",

@@ -65,6 +65,8 @@ class History:
     """
 
     records: list[EpochRecord] = field(default_factory=list)
+    diagnostics: list[dict[str, object]] = field(default_factory=list)
+    """Per-epoch diagnostics (``fit(..., diagnostics=True)``): not stored in checkpoints."""
 
     def __len__(self) -> int:
         return len(self.records)

@@ -8,14 +8,14 @@ symlink to its target, never over a folder or a device, and never half-way.
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint.io import atomic_write
 from minitorch_nn.history import History
 
-__all__ = ["plot_confusion", "plot_history", "save_figure"]
+__all__ = ["plot_confusion", "plot_diagnostics", "plot_history", "save_figure"]
 
 
 def _pyplot() -> Any:  # matplotlib.pyplot, imported lazily
@@ -140,5 +140,65 @@ def plot_confusion(
     axes.set(xticks=range(count), yticks=range(count), xlabel="predicted", ylabel="true class")
     axes.set_xticklabels(names, rotation=45, ha="right")
     axes.set_yticklabels(names)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_diagnostics(epochs: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
+    """Write a PNG of per-layer diagnostics over the epochs: gradient norms, update ratios, unit health.
+
+    Three panels, one line per layer: the mean norm of each layer's weight gradient (log scale); the
+    mean update ratio ``|Δθ| / |θ|`` of each weight (log scale, the healthy 1e-3 dashed); and the
+    fraction of saturated (Tanh, Sigmoid) or dead (ReLU) units.
+
+    Args:
+        epochs: ``History.diagnostics`` (``EpochDiagnostics.to_dict()`` of each epoch), or the
+            ``diagnostics`` entries of a metrics file's lines.
+        path: the PNG file to write.
+
+    Raises:
+        ValueError: if ``path`` does not end in ``.png``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> weight = {"grad_norm": 0.1, "update_ratio": 1e-3}
+        >>> layers = [{"layer": "[0] Linear(2, 2)", "parameters": {"weight": weight}, "dead": None,
+        ...            "saturated": None}, {"layer": "[1] ReLU()", "parameters": {}, "dead": 0.25,
+        ...            "saturated": None}]
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "diagnostics.png"
+        >>> plot_diagnostics([{"epoch": 1, "layers": layers}, {"epoch": 2, "layers": layers}], path)
+        >>> path.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+        True
+    """
+    _png("plot_diagnostics", path)
+    plt = _pyplot()
+    numbers = [int(epoch["epoch"]) for epoch in epochs]
+    series: dict[str, dict[str, list[float]]] = {"grad": {}, "update": {}, "units": {}}
+    for index, epoch in enumerate(epochs):
+        for layer in epoch["layers"]:
+            name, weight = layer["layer"], layer["parameters"].get("weight")
+            values = {
+                "grad": weight.get("grad_norm") if weight else None,
+                "update": weight.get("update_ratio") if weight else None,
+                "units": layer["dead"] if layer.get("dead") is not None else layer.get("saturated"),
+            }
+            for key, value in values.items():
+                if value is not None:
+                    line = series[key].setdefault(name, [float("nan")] * len(epochs))
+                    line[index] = float(value)
+    figure, panels = plt.subplots(1, 3, figsize=(15, 4))
+    titles = {"grad": "weight gradient norm", "update": "update ratio |Δθ| / |θ|",
+              "units": "saturated (tanh, sigmoid) or dead (ReLU) fraction"}  # fmt: skip
+    for axes, (key, lines) in zip(panels, series.items(), strict=True):
+        for name, points in lines.items():
+            axes.plot(numbers, points, marker="." if len(numbers) <= 50 else None, label=name)
+        if key != "units" and lines:
+            axes.set_yscale("log")
+        if key == "update":
+            axes.axhline(1e-3, color="grey", linestyle="--", linewidth=1)
+        axes.set(xlabel="epoch", title=titles[key])
+        axes.grid(alpha=0.3)
+        if lines:
+            axes.legend(fontsize="small")
     figure.tight_layout()
     save_figure(figure, path)

@@ -37,7 +37,14 @@ from minitorch_nn.spec import NetworkSpec
 from minitorch_nn.train import confusion_matrix, evaluate, fit
 from minitorch_nn.train.inputs import check_continues
 
-__all__ = ["evaluate_command", "export_command", "stored_run", "summary_command", "train_command"]
+__all__ = [
+    "diagnostics_plot_path",
+    "evaluate_command",
+    "export_command",
+    "stored_run",
+    "summary_command",
+    "train_command",
+]
 
 
 def _spec(settings: Settings) -> NetworkSpec:
@@ -248,6 +255,7 @@ def _train(
         generator=torch.Generator().manual_seed(seed), progress=False if args.quiet else None,
         metrics=args.metrics, checkpoint=args.checkpoint, resume=resume,
         metadata={"spec": spec.to_dict(), "settings": settings}, on_epoch_end=report,
+        diagnostics=bool(getattr(args, "diagnose", False)),
     )  # fmt: skip
     if is_main_process():
         _finish(args, settings, spec, history, quiet)
@@ -262,10 +270,19 @@ def _finish(
 
         layers = ",".join(map(str, spec.layers))
         plot_history(history, args.plot, title=f"{settings['dataset']}: {layers} {spec.activation}")
+        if history.diagnostics:
+            from minitorch_nn.plot import plot_diagnostics
+
+            plot_diagnostics(history.diagnostics, diagnostics_plot_path(args.plot))
     if history.records and not quiet and settings["log_format"] != "notebook":
         last = history[-1]
         epochs = "1 epoch" if last.epoch == 1 else f"{last.epoch} epochs"
         print(f"final test error {last.eval_error:.2%} after {epochs}", file=sys.stderr)
+
+
+def diagnostics_plot_path(plot: Path) -> Path:
+    """Where ``train --diagnose --plot curves.png`` draws the diagnostics: ``curves_diagnostics.png``."""
+    return plot.with_name(f"{plot.stem}_diagnostics{plot.suffix}")
 
 
 def evaluate_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -170,3 +170,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         help="start a new run even if --checkpoint or --metrics exists, replacing them",
     )
     outputs.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    outputs.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="per-layer diagnostics: hints on stderr, a 'diagnostics' entry in each --metrics line, "
+        "and with --plot a second figure, PLOT_diagnostics.png",
+    )

@@ -67,6 +67,8 @@ def check_continues(path: PathLike, history: History) -> None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"fit: cannot continue the metrics file {path}: {error}") from None
     for index, (line, record) in enumerate(zip(kept, history, strict=False)):
+        if isinstance(line, dict):
+            line.pop("diagnostics", None)  # written by fit(..., diagnostics=True); not in the history
         if line != json.loads(record.to_json()):
             raise ValueError(
                 f"fit: the metrics file {path} does not continue the checkpoint's history: line {index + 1} "

@@ -1,7 +1,9 @@
 """``fit``: the training loop, with progress bars, JSON metrics, checkpoints and non-finite checks."""
 
+import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 import torch
+from tqdm import tqdm
 
 from minitorch_nn._types import Tensor
 from minitorch_nn.checkpoint import (
@@ -20,6 +23,7 @@ from minitorch_nn.checkpoint import (
 )
 from minitorch_nn.checkpoint.io import PathLike
 from minitorch_nn.data.batches import TensorLoader
+from minitorch_nn.diagnostics import Diagnostics
 from minitorch_nn.distributed import broadcast_module, is_distributed, is_main_process
 from minitorch_nn.history import EpochRecord, History
 from minitorch_nn.module import Loss, Module
@@ -56,10 +60,12 @@ def _batches(
 
 def _step(
     model: Module, loss: Loss, optimizer: OptimizerBase, batch: tuple[Tensor, Tensor],
-    parallel: Parallel | None, where: tuple[int, int],
+    parallel: Parallel | None, where: tuple[int, int], diagnostics: Diagnostics | None = None,
 ) -> tuple[float, int | None, int]:  # fmt: skip
     """zero_grad, forward, loss, accumulate_grad, (all-reduce,) finite checks, step; return the totals."""
     input, target = batch
+    if diagnostics is not None:
+        diagnostics.start_step()
     optimizer.zero_grad()
     output = model(input)
     value = float(loss(output, target))
@@ -81,20 +87,27 @@ def _step(
         raise NonFiniteError(
             "non-finite gradient", *where, culprit or (ANOTHER_PROCESS if parallel else NOT_REPEATED)
         )
+    if diagnostics is None:
+        optimizer.step()
+        return totals
+    diagnostics.before_update(optimizer.params)
     optimizer.step()
+    diagnostics.end_step()
     return totals
 
 
 def _train_epoch(
     model: Module, loss: Loss, optimizer: OptimizerBase, batches: Batches, epoch: int, progress: Progress,
-    parallel: Parallel | None,
+    parallel: Parallel | None, diagnostics: Diagnostics | None = None,
 ) -> tuple[float, float | None]:  # fmt: skip
     """One pass over the batches; the epoch's loss (``pooled``) and error rate (over all processes)."""
     model.train()
     total, errors, count, countable = 0.0, 0, 0, True
     progress.start_epoch(epoch, len(batches))
     for index, (input, target) in enumerate(batches, 1):
-        loss_sum, wrong, samples = _step(model, loss, optimizer, (input, target), parallel, (epoch, index))
+        loss_sum, wrong, samples = _step(
+            model, loss, optimizer, (input, target), parallel, (epoch, index), diagnostics
+        )
         total, count = total + loss_sum, count + samples
         countable = countable and wrong is not None
         errors += wrong or 0
@@ -121,6 +134,7 @@ def fit(
     resume: bool = False,
     metadata: Mapping[str, object] | None = None,
     on_epoch_end: Callable[[EpochRecord], None] | None = None,
+    diagnostics: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs of mini-batch steps; return the per-epoch history.
 
@@ -160,6 +174,11 @@ def fit(
             and continue from its epoch; the result is bit-identical to an uninterrupted run.
         metadata: JSON-serialisable extras stored in the checkpoint (e.g. the network spec).
         on_epoch_end: called with each new record (e.g. to print a log line).
+        diagnostics: gather per-layer statistics through hooks (``minitorch_nn.diagnostics``): each
+            epoch's ``EpochDiagnostics.to_dict()`` goes to ``history.diagnostics`` and, as the key
+            ``diagnostics``, into its metrics line; each new kind of ``Verdict`` is printed once as a
+            one-line hint on stderr (unless ``progress=False``). The hooks are removed when ``fit``
+            returns or raises, and training is bit-identical to a run without. Default: ``False``.
 
     Returns:
         The ``History``, one ``EpochRecord`` per epoch (resumed ones included).
@@ -212,11 +231,23 @@ def fit(
             batches = _batches(train_data, batch_size, shuffle, generator)
         log = open_metrics(stack, metrics, history) if main else None
         bars = stack.enter_context(Progress(progress if main else False, len(history), epochs))
+        monitor = (
+            stack.enter_context(_Monitor(model, progress is not False and main)) if diagnostics else None
+        )
         for epoch in range(len(history) + 1, epochs + 1):
             start, lr = time.perf_counter(), optimizer.lr
             if parallel is not None:
                 parallel.set_epoch(epoch - 1)
-            train_loss, train_error = _train_epoch(model, loss, optimizer, batches, epoch, bars, parallel)
+            train_loss, train_error = _train_epoch(
+                model,
+                loss,
+                optimizer,
+                batches,
+                epoch,
+                bars,
+                parallel,
+                monitor.diagnostics if monitor else None,
+            )
             if scheduler is not None:
                 scheduler.step()
             held_out = _evaluate(model, loss, eval_data, eval_size, parallel)
@@ -226,8 +257,13 @@ def fit(
                 lr, time.perf_counter() - start,
             )  # fmt: skip
             history.append(record)
+            line = record.to_json()
+            if monitor is not None:
+                found = monitor.end_epoch(epoch)
+                history.diagnostics.append(found)
+                line = json.dumps({**json.loads(line), "diagnostics": found})
             if log is not None:
-                log.write(record.to_json() + "\n")
+                log.write(line + "\n")
                 log.flush()
             if checkpoint is not None and main:
                 save_checkpoint(
@@ -238,6 +274,32 @@ def fit(
             if on_epoch_end is not None and main:
                 on_epoch_end(record)
     return history
+
+
+class _Monitor:
+    """The diagnostics of one ``fit`` call: hooks while it runs, a hint when a kind of verdict appears."""
+
+    def __init__(self, model: Module, hints: bool) -> None:
+        self.hints = hints
+        self.diagnostics = Diagnostics(model)
+        self._told: set[str] = set()
+
+    def end_epoch(self, epoch: int) -> dict[str, object]:
+        found = self.diagnostics.end_epoch(epoch)
+        for kind in dict.fromkeys(v.kind for v in found.verdicts):
+            if kind not in self._told:
+                self._told.add(kind)
+                same = [v for v in found.verdicts if v.kind == kind]
+                more = f" (and {len(same) - 1} more layers)" if len(same) > 1 else ""
+                if self.hints:
+                    tqdm.write(f"fit: epoch {epoch}: {same[0].message}{more}", file=sys.stderr)
+        return found.to_dict()
+
+    def __enter__(self) -> "_Monitor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.diagnostics.remove()
 
 
 def _resumed(
