@@ -11,6 +11,7 @@ until they are used. What the wrappers do is described in ``docs/contract.md``
 """
 
 import itertools
+import warnings
 import weakref
 from collections.abc import Callable
 from types import TracebackType
@@ -262,6 +263,7 @@ def _run_pre_hooks(module: "ModuleBase", args: tuple[Tensor, ...]) -> tuple[Tens
             )
         for index, (old, replacement) in enumerate(zip(args, new, strict=True)):
             _check_like(module, hook, "forward pre-hook", f"argument {index}", old, replacement)
+        _warn_straight_through(module, hook, "forward pre-hook", "the arguments")
         args = new
     return args
 
@@ -272,8 +274,25 @@ def _run_forward_hooks(module: "ModuleBase", args: tuple[Tensor, ...], output: o
         if result is not None:
             if isinstance(output, torch.Tensor):
                 _check_like(module, hook, "forward hook", "output", output, result)
+            _warn_straight_through(module, hook, "forward hook", "the output")
             output = result
     return output
+
+
+def _warn_straight_through(module: "ModuleBase", hook: Hook, kind: str, what: str) -> None:
+    """Say (once per module and hook, by Python's default filter) how backward treats a replacement.
+
+    torch differentiates what the hook computed; here nothing can, so the gradient is handed on
+    unchanged. That is torch's result only for a replacement that is the original plus a term that does
+    not depend on it, so a user porting ``output * 3`` is told rather than given another gradient.
+    """
+    warnings.warn(
+        f"{_brief(module)}: {kind} {_name(hook)} replaced {what}; backward hands the gradient on "
+        "unchanged (straight-through), which is torch's gradient only when the replacement is the "
+        "original plus a term that does not depend on it",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def _run_backward_hooks(

@@ -20,6 +20,9 @@ import minitorch_nn as mn
 from minitorch_nn.interop import to_torch
 from minitorch_nn.module import ModuleBase
 
+# Replacing values is what many tests here do on purpose; the warning it gives is tested once, below.
+pytestmark = pytest.mark.filterwarnings("ignore:.*straight-through:UserWarning")
+
 Log = list[tuple[str, str, tuple[torch.Tensor | None, ...]]]
 HOOK_ATTRIBUTES = {
     "_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_hook_wrappers",
@@ -557,3 +560,29 @@ def test_a_module_without_hooks_runs_the_class_methods() -> None:
     assert "forward" not in vars(layer) and "backward" not in vars(layer)
     assert layer.register_forward_hook is not None
     assert mn.Linear.__call__ is mn.Module.__call__
+
+
+@pytest.mark.filterwarnings("default")
+def test_a_replaced_output_or_input_says_how_backward_treats_it() -> None:
+    """torch differentiates what a hook computed; here the gradient is handed on unchanged, and a warning
+    says so, naming the module and the hook (torch's gradient for output * 3 would be 3 times ours)."""
+    layer = mn.Linear(3, 2)
+
+    def triple(module: Any, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
+        return output * 3
+
+    def shift(module: Any, args: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        return args[0] + 1
+
+    expected = r"^Linear\(in_features=3, out_features=2\): forward hook '[^']*triple' replaced the output; "
+    with layer.register_forward_hook(triple), pytest.warns(UserWarning, match=expected):
+        layer(torch.ones(4, 3))
+    with (
+        layer.register_forward_pre_hook(shift),
+        pytest.warns(UserWarning, match=r"forward pre-hook '[^']*shift'"),
+    ):
+        layer(torch.ones(4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer.register_forward_hook(lambda m, a, o: None)
+        layer(torch.ones(4, 3))  # a hook that only looks says nothing
