@@ -23,11 +23,15 @@ epoch's ``EpochDiagnostics``; ``verdicts`` turns the epochs so far into
 ``Verdict`` s with reasons. ``fit(..., diagnostics=True)`` does all of this.
 
 Sampling: ``every=k`` samples every k-th step (1: every step). The default
-``every=None`` samples the first step of every epoch, then any step that
-keeps the time spent in the diagnostics under ``BUDGET`` (10 %) of the
-training time since they were attached; so a small, fast step is sampled
-less often than a large one. Dead units are then those that never fired on
-the sampled steps.
+``every=None`` samples the first step of every epoch, then a step whenever
+the sampled steps so far took less than ``BUDGET`` (10 %) of the time the
+others took (wall time on the host, from ``start_step`` to ``end_step``; on
+a GPU, mostly the time of launching the kernels). However costly the figures
+are next to the step, they then add less than 10 % to the training time; the
+costlier they are, the fewer steps are sampled. Dead units are those that
+never fired on the sampled steps. Besides, a hooked module hands on no tensor
+to be overwritten in place (see the Hooks section of the contract), which
+costs a few per cent on every step.
 
 The hooks only read: a run with diagnostics is bit-identical to one without.
 """
@@ -217,8 +221,8 @@ class _Activations:
         if not output.is_floating_point() or output.numel() == 0:
             return
         self.count += output.numel()
-        self.sums.append(output.sum(dtype=torch.float64))
-        self.squares.append(torch.linalg.vector_norm(output, dtype=torch.float64))
+        self.sums.append(output.sum())  # read back as float64 at the epoch's end
+        self.squares.append(torch.linalg.vector_norm(output))
         if self.kind == "tanh":
             self.saturated.append((output.abs() > 1 - SATURATION_MARGIN).sum())
         elif self.kind == "sigmoid":
@@ -237,8 +241,8 @@ class _Activations:
         """mean, std, saturated fraction, dead fraction."""
         if not self.count:
             return None, None, None, None
-        total = float(torch.stack(self.sums).sum())
-        square = float(torch.stack(self.squares).square().sum())
+        total = float(torch.stack(self.sums).double().sum())
+        square = float(torch.stack(self.squares).double().square().sum())
         mean = total / self.count
         std = math.sqrt(max(square / self.count - mean * mean, 0.0))
         saturated = float(torch.stack(self.saturated).sum()) / self.count if self.saturated else None
@@ -273,11 +277,11 @@ class _Layer:
 
     def observe_grad_input(self, grad_input: Tensor | None) -> None:
         if grad_input is not None and grad_input.is_floating_point() and grad_input.numel():
-            self.input_grads.append(torch.linalg.vector_norm(grad_input, dtype=torch.float64))
+            self.input_grads.append(torch.linalg.vector_norm(grad_input))
 
     def stats(self, parameters: dict[str, ParameterStats]) -> LayerStats:
         mean, std, saturated, dead = self.activations.figures()
-        grad = float(torch.stack(self.input_grads).mean()) if self.input_grads else None
+        grad = float(torch.stack(self.input_grads).double().mean()) if self.input_grads else None
         return LayerStats(
             self.path, self.name, self.activations.steps, mean, std, saturated, dead, grad, parameters
         )
@@ -333,7 +337,8 @@ class Diagnostics:
         self._steps = 0
         self._sampled = 0
         self._spent = 0.0
-        self._origin = time.perf_counter()
+        self._plain = 0.0
+        self._step_began = 0.0
         self._epoch_start = True
         self._params: list[Parameter] = []
         self._reset_steps()
@@ -378,36 +383,35 @@ class Diagnostics:
         if self.every is not None:
             sample = (self._step - 1) % self.every == 0
         else:
-            elapsed = time.perf_counter() - self._origin
-            sample = self._epoch_start or self._spent <= BUDGET * (elapsed - self._spent)
+            sample = self._epoch_start or self._spent <= BUDGET * self._plain
         self._epoch_start = False
         self._active = sample
-        if sample:
-            self._sampled += 1
-            self._began = time.perf_counter()
+        self._sampled += sample
+        self._step_began = time.perf_counter()
 
     def before_update(self, params: Sequence[Parameter]) -> None:
         """On a sampled step, record ``|∇θ|`` and ``|θ|``, and keep ``-θ`` to measure the update."""
         if not self._active:
             return
         self._params = list(params)
-        if not self._params:
-            return
-        values = [p.value for p in self._params]
-        self._grad_norms.append(torch.stack(torch._foreach_norm([p.grad for p in self._params])))
-        self._value_norms.append(torch.stack(torch._foreach_norm(values)))
-        self._snapshot = list(torch._foreach_neg(values))
+        if self._params:
+            values = [p.value for p in self._params]
+            self._grad_norms.append(torch.stack(torch._foreach_norm([p.grad for p in self._params])))
+            self._value_norms.append(torch.stack(torch._foreach_norm(values)))
+            self._snapshot = list(torch._foreach_neg(values))
 
     def end_step(self) -> None:
-        """On a sampled step, record ``|Δθ|`` after the optimizer's step."""
-        if not self._active:
-            return
-        self._active = False
-        if self._snapshot is not None:
+        """On a sampled step, record ``|Δθ|`` after the optimizer's step; time every step."""
+        if self._active and self._snapshot is not None:
             torch._foreach_add_(self._snapshot, [p.value for p in self._params])  # θ_new - θ_old
             self._update_norms.append(torch.stack(torch._foreach_norm(self._snapshot)))
             self._snapshot = None
-        self._spent += time.perf_counter() - self._began
+        took = time.perf_counter() - self._step_began
+        if self._active:
+            self._spent += took
+        else:
+            self._plain += took
+        self._active = False
 
     def end_epoch(self, epoch: int | None = None) -> EpochDiagnostics:
         """Read back the epoch's figures, diagnose the epochs so far, and start a new epoch.

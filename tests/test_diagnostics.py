@@ -302,3 +302,18 @@ def test_hooks_are_removed_when_fit_stops_on_a_nan() -> None:
     with pytest.raises(mn.train.NonFiniteError, match="first produced by the forward of Sequential layer"):
         _fit(model, 0.5, True, epochs=1)
     assert {id(m): set(vars(m)) for m in model.modules()} == state
+
+
+def test_every_k_samples_every_kth_step_and_only_those_are_measured(generator: torch.Generator) -> None:
+    model = _mlp(generator)
+    diagnostics = Diagnostics(model, every=3)
+    x = torch.randn(4, 6, generator=generator)
+    for _ in range(7):
+        diagnostics.start_step()
+        model(x)
+        diagnostics.before_update(list(model.parameters()))
+        diagnostics.end_step()
+    model(x)  # outside a step (an evaluation): not counted
+    epoch = diagnostics.end_epoch()
+    diagnostics.remove()
+    assert (epoch.steps, epoch.sampled, epoch.layers[1].steps) == (7, 3, 3)  # steps 1, 4 and 7
