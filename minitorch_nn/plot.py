@@ -196,6 +196,8 @@ def plot_diagnostics(epochs: Sequence[Mapping[str, Any]], path: str | os.PathLik
             axes.set_yscale("log")
         if key == "update":
             axes.axhline(1e-3, color="grey", linestyle="--", linewidth=1)
+        if key == "units":
+            axes.set_ylim(-0.02, 1.02)
         axes.set(xlabel="epoch", title=titles[key])
         axes.grid(alpha=0.3)
         if lines:
