@@ -22,22 +22,20 @@ read back to the host until the epoch ends. ``end_epoch()`` returns the
 epoch's ``EpochDiagnostics``; ``verdicts`` turns the epochs so far into
 ``Verdict`` s with reasons. ``fit(..., diagnostics=True)`` does all of this.
 
-Sampling: ``every=k`` samples every k-th step (1: every step). The default
-``every=None`` samples the first step of every epoch, then a step whenever
-the sampled steps so far took less than ``BUDGET`` (10 %) of the time the
-others took (wall time on the host, from ``start_step`` to ``end_step``; on
-a GPU, mostly the time of launching the kernels). However costly the figures
-are next to the step, they then add less than 10 % to the training time; the
-costlier they are, the fewer steps are sampled. Dead units are those that
-never fired on the sampled steps. Besides, a hooked module hands on no tensor
-to be overwritten in place (see the Hooks section of the contract), which
-costs a few per cent on every step.
+Sampling: ``every=k`` samples the first step of every epoch and then every
+k-th step of it (1: every step). The default is ``EVERY`` = 10. The choice
+depends only on step counts, never on timings, so the same run gives the
+same figures on any machine. The hooks are registered for a sampled step
+and removed after it, so a step that is not sampled runs exactly the code
+it runs without diagnostics. Dead units are those that never fired on the
+sampled steps. In full-batch training every epoch is one step, so every
+step is sampled and pays the full cost (about 1.2x for the reference job;
+``benchmarks/bench_diagnostics.py``).
 
 The hooks only read: a run with diagnostics is bit-identical to one without.
 """
 
 import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -58,8 +56,8 @@ __all__ = [
     "verdicts",
 ]
 
-BUDGET = 0.10
-"""The share of training time the default sampling lets the diagnostics take."""
+EVERY = 10
+"""The default sampling: the first step of each epoch, then every 10th step of it."""
 
 SATURATION_MARGIN = 0.01
 """A Tanh or Sigmoid output within this of an asymptote is saturated (its derivative is below 2 %)."""
@@ -298,8 +296,8 @@ class Diagnostics:
 
     Args:
         model: the network; a hook pair is registered on every leaf module.
-        every: sample every ``every``-th step; ``None`` samples within a time budget (``BUDGET``).
-            Default: ``None``.
+        every: sample the first step of each epoch and then every ``every``-th step of it.
+            Default: ``EVERY`` (10).
 
     Example:
         >>> import torch, minitorch_nn as mn
@@ -324,24 +322,22 @@ class Diagnostics:
         True
     """
 
-    def __init__(self, model: ModuleBase, *, every: int | None = None) -> None:
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-            raise ValueError(f"Diagnostics: expected every to be None or an int >= 1, got {every!r}")
+    def __init__(self, model: ModuleBase, *, every: int = EVERY) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Diagnostics: expected every to be an int >= 1, got {every!r}")
         self.every = every
         self.model = model
         self.epochs: list[EpochDiagnostics] = []
         self._layers = [_Layer(path, module) for path, module in _leaves(model)]
         self._handles: list[RemovableHandle] = []
         self._active = False
-        self._step = 0
         self._steps = 0
         self._sampled = 0
-        self._spent = 0.0
-        self._plain = 0.0
-        self._step_began = 0.0
-        self._epoch_start = True
         self._params: list[Parameter] = []
         self._reset_steps()
+
+    def _register(self) -> None:
+        """Put a forward and a full backward hook on every leaf, for one sampled step."""
         try:
             for layer in self._layers:
                 self._handles.append(layer.module.register_forward_hook(self._forward_hook(layer)))
@@ -377,17 +373,13 @@ class Diagnostics:
             handle.remove()
 
     def start_step(self) -> None:
-        """Decide whether the coming step is sampled; if so, the hooks record it."""
+        """Decide whether the coming step is sampled; if so, register the hooks that record it."""
         self._steps += 1
-        self._step += 1
-        if self.every is not None:
-            sample = (self._step - 1) % self.every == 0
-        else:
-            sample = self._epoch_start or self._spent <= BUDGET * self._plain
-        self._epoch_start = False
+        sample = (self._steps - 1) % self.every == 0  # the epoch's first step, then every k-th
         self._active = sample
         self._sampled += sample
-        self._step_began = time.perf_counter()
+        if sample and not self._handles:
+            self._register()
 
     def before_update(self, params: Sequence[Parameter]) -> None:
         """On a sampled step, record ``|∇θ|`` and ``|θ|``, and keep ``-θ`` to measure the update."""
@@ -401,17 +393,13 @@ class Diagnostics:
             self._snapshot = list(torch._foreach_neg(values))
 
     def end_step(self) -> None:
-        """On a sampled step, record ``|Δθ|`` after the optimizer's step; time every step."""
+        """On a sampled step, record ``|Δθ|`` after the optimizer's step, and remove the hooks."""
         if self._active and self._snapshot is not None:
             torch._foreach_add_(self._snapshot, [p.value for p in self._params])  # θ_new - θ_old
             self._update_norms.append(torch.stack(torch._foreach_norm(self._snapshot)))
             self._snapshot = None
-        took = time.perf_counter() - self._step_began
-        if self._active:
-            self._spent += took
-        else:
-            self._plain += took
         self._active = False
+        self.remove()
 
     def end_epoch(self, epoch: int | None = None) -> EpochDiagnostics:
         """Read back the epoch's figures, diagnose the epochs so far, and start a new epoch.
@@ -431,7 +419,6 @@ class Diagnostics:
         found = EpochDiagnostics(number, self._steps, self._sampled, layers, verdicts([*self.epochs, found]))
         self.epochs.append(found)
         self._steps = self._sampled = 0
-        self._epoch_start = True
         self._reset_steps()
         return found
 

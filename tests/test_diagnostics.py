@@ -129,7 +129,7 @@ def test_a_verdict_that_stopped_holding_is_not_reported() -> None:
 
 
 def test_every_must_be_a_positive_int() -> None:
-    with pytest.raises(ValueError, match=r"Diagnostics: expected every to be None or an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"Diagnostics: expected every to be an int >= 1, got 0"):
         Diagnostics(mn.Tanh(), every=0)
 
 
@@ -317,3 +317,24 @@ def test_every_k_samples_every_kth_step_and_only_those_are_measured(generator: t
     epoch = diagnostics.end_epoch()
     diagnostics.remove()
     assert (epoch.steps, epoch.sampled, epoch.layers[1].steps) == (7, 3, 3)  # steps 1, 4 and 7
+
+
+def test_the_default_samples_by_count_and_hooks_only_the_sampled_steps(generator: torch.Generator) -> None:
+    """every=10: steps 1, 11, 21 of each epoch, whatever the machine; between them no hook is left on
+    any module, so an unsampled step runs the code a plain step runs."""
+    model = _mlp(generator)
+    plain = {id(m): set(vars(m)) for m in model.modules()}
+    diagnostics = Diagnostics(model)
+    x = torch.randn(4, 6, generator=generator)
+    hooked = []
+    for _epoch in range(2):
+        for _ in range(25):
+            diagnostics.start_step()
+            hooked.append({id(m): set(vars(m)) for m in model.modules()} != plain)
+            model(x)
+            diagnostics.before_update(list(model.parameters()))
+            diagnostics.end_step()
+            assert {id(m): set(vars(m)) for m in model.modules()} == plain
+        epoch = diagnostics.end_epoch()
+        assert (epoch.steps, epoch.sampled, epoch.layers[1].steps) == (25, 3, 3)
+    assert [i % 25 for i, h in enumerate(hooked) if h] == [0, 10, 20, 0, 10, 20]
