@@ -8,7 +8,7 @@ every 50 steps as an epoch's end would). Timings are interleaved in one
 process, the order alternating each round, after a warm-up; the table
 reports the medians and their ratio (the issue's target: at most 1.15).
 
-    python benchmarks/bench_diagnostics.py              # default sampling (every 10th step)
+    python benchmarks/bench_diagnostics.py              # default sampling (every 20th step)
     python benchmarks/bench_diagnostics.py --every 1    # every step measured
     python benchmarks/bench_diagnostics.py --quick      # a few rounds, to check that it runs
 """

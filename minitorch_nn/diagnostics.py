@@ -23,7 +23,7 @@ epoch's ``EpochDiagnostics``; ``verdicts`` turns the epochs so far into
 ``Verdict`` s with reasons. ``fit(..., diagnostics=True)`` does all of this.
 
 Sampling: ``every=k`` samples the first step of every epoch and then every
-k-th step of it (1: every step). The default is ``EVERY`` = 10. The choice
+k-th step of it (1: every step). The default is ``EVERY`` = 20. The choice
 depends only on step counts, never on timings, so the same run gives the
 same figures on any machine. The hooks are registered for a sampled step
 and removed after it, so a step that is not sampled runs exactly the code
@@ -56,8 +56,12 @@ __all__ = [
     "verdicts",
 ]
 
-EVERY = 10
-"""The default sampling: the first step of each epoch, then every 10th step of it."""
+EVERY = 20
+"""The default sampling: the first step of each epoch, then every 20th step of it.
+
+A sampled step costs up to 1.6x a plain one (the two-layer MLP at batch 64, the worst case of
+``benchmarks/bench_diagnostics.py --every 1``); one in 20 keeps the average within a few per cent,
+under the 15 % the diagnostics may cost, with room for this machine's noise."""
 
 SATURATION_MARGIN = 0.01
 """A Tanh or Sigmoid output within this of an asymptote is saturated (its derivative is below 2 %)."""
@@ -297,7 +301,7 @@ class Diagnostics:
     Args:
         model: the network; a hook pair is registered on every leaf module.
         every: sample the first step of each epoch and then every ``every``-th step of it.
-            Default: ``EVERY`` (10).
+            Default: ``EVERY`` (20).
 
     Example:
         >>> import torch, minitorch_nn as mn
@@ -328,6 +332,7 @@ class Diagnostics:
         self.every = every
         self.model = model
         self.epochs: list[EpochDiagnostics] = []
+        self._findings: list[dict[tuple[str, str], tuple[float, str]]] = []
         self._layers = [_Layer(path, module) for path, module in _leaves(model)]
         self._handles: list[RemovableHandle] = []
         self._active = False
@@ -416,7 +421,8 @@ class Diagnostics:
             layer.reset()
         number = len(self.epochs) + 1 if epoch is None else epoch
         found = EpochDiagnostics(number, self._steps, self._sampled, layers)
-        found = EpochDiagnostics(number, self._steps, self._sampled, layers, verdicts([*self.epochs, found]))
+        self._findings.append(_findings(found))  # once per epoch: the verdicts then cost O(1) per epoch
+        found = EpochDiagnostics(number, self._steps, self._sampled, layers, _judged(self._findings))
         self.epochs.append(found)
         self._steps = self._sampled = 0
         self._reset_steps()
@@ -537,9 +543,13 @@ def verdicts(epochs: Sequence[EpochDiagnostics]) -> list[Verdict]:
         ['layer [1] ReLU(): 75% of its units never fired for 1 epoch: dead units; learning rate too high, \
 or initialisation pushing them negative?']
     """
-    if not epochs:
+    return _judged([_findings(epoch) for epoch in epochs])
+
+
+def _judged(history: Sequence[dict[tuple[str, str], tuple[float, str]]]) -> list[Verdict]:
+    """The verdicts of the last epoch, given each epoch's findings (how long each held, from the end)."""
+    if not history:
         return []
-    history = [_findings(epoch) for epoch in epochs]
     result = []
     for key, (value, reason) in history[-1].items():
         held = 0
