@@ -320,8 +320,8 @@ def test_every_k_samples_every_kth_step_and_only_those_are_measured(generator: t
 
 
 def test_the_default_samples_by_count_and_hooks_only_the_sampled_steps(generator: torch.Generator) -> None:
-    """every=20 (the default): steps 1 and 21 of each epoch, whatever the machine; between them no hook is left on
-    any module, so an unsampled step runs the code a plain step runs."""
+    """every=20 (the default): steps 1 and 21 of each epoch, whatever the machine; between them no hook
+    is left on any module, so an unsampled step runs the code a plain step runs."""
     model = _mlp(generator)
     plain = {id(m): set(vars(m)) for m in model.modules()}
     diagnostics = Diagnostics(model)
