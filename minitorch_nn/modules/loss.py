@@ -677,6 +677,10 @@ class _BinaryLoss(Loss):
         check_like_buffer(self, input, value, name)
         return value
 
+    def _reduced_weighted(self, loss: Tensor, weight: Tensor | None) -> Tensor:
+        """The element losses (a new tensor) times the weight, in place, reduced as ``reduction`` says."""
+        return _reduced(loss if weight is None else loss.mul_(weight), self.reduction, loss.numel())
+
     def _scaled(self, grad: Tensor, grad_output: Tensor | None) -> Tensor:
         """``grad`` (a new tensor, d loss_i / d x_i) times the weight and d L / d loss_i, in place."""
         input = self._cached(self._input)
@@ -754,9 +758,7 @@ class BCEWithLogitsLoss(_BinaryLoss):
         else:
             log_weight = (pos_weight - 1).mul(target).add_(1)
             loss = (1 - target).mul_(input).add_(log_weight.mul_(softplus.add_((-input).clamp_(min=0))))
-        if weight is not None:
-            loss = loss.mul_(weight)
-        return _reduced(loss, self.reduction, input.numel())
+        return self._reduced_weighted(loss, weight)
 
     @override
     def backward(self, grad_output: Tensor | None = None) -> Tensor:
@@ -829,9 +831,7 @@ class BCELoss(_BinaryLoss):
         log_x = torch.log(input).clamp_(min=BCE_LOG_FLOOR)
         log_1mx = torch.log1p(-input).clamp_(min=BCE_LOG_FLOOR)
         loss = log_x.sub_(log_1mx).mul_(target).add_(log_1mx).neg_()  # -(t log x + (1 - t) log(1 - x))
-        if weight is not None:
-            loss = loss.mul_(weight)
-        return _reduced(loss, self.reduction, input.numel())
+        return self._reduced_weighted(loss, weight)
 
     @override
     def backward(self, grad_output: Tensor | None = None) -> Tensor:
