@@ -125,22 +125,22 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "softmax-backward-sums-the-batch-axis",
         "minitorch_nn/modules/activation.py",
-        "return saved * (grad_output - (grad_output * saved).sum(self.dim, keepdim=True))",
+        "return saved * (grad_output - (grad_output * saved).sum(self._dim, keepdim=True))",
         "return saved * (grad_output - (grad_output * saved).sum(0, keepdim=True))",
         (GRADIENTS,),
     ),
     Mutation(
         "cross-entropy-mean-over-elements",
         "minitorch_nn/modules/loss.py",
-        'return grad if self.reduction == "sum" else grad.div_(log_probs.shape[0])',
-        'return grad if self.reduction == "sum" else grad.div_(log_probs.numel())',
+        "self._unbatched, self._count, self._out_shape = False, target.numel(), ()",
+        "self._unbatched, self._count, self._out_shape = False, log_probs.numel(), ()",
         (GRADIENTS,),
     ),
     Mutation(
         "cross-entropy-smoothing-factor-dropped",
         "minitorch_nn/modules/loss.py",
-        "soft = soft * (1 - self.label_smoothing) + self.label_smoothing / classes",
-        "soft = soft + self.label_smoothing / classes",
+        "loss = loss.mul_(1.0 - self.label_smoothing).add_(self._smooth_term())",
+        "loss = loss.add_(self._smooth_term())",
         (GRADIENTS, "tests/modules/test_layer_variants.py"),
     ),
     Mutation(
@@ -215,15 +215,15 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "adam-bias-correction-dropped",
         "minitorch_nn/optim/adam.py",
-        "step_size = self.lr / (1 - beta1**step)",
-        "step_size = self.lr",
+        "step_size = float(lr / (1 - beta1**step))",
+        "step_size = float(lr)",
         ("tests/optim/test_adam.py",),
     ),
     Mutation(
         "adam-adamw-decay-swapped",
         "minitorch_nn/optim/adam.py",
-        "if self.weight_decay != 0 and self._decoupled:",
-        "if self.weight_decay != 0 and not self._decoupled:",
+        "if self.weight_decay != 0 and self.decoupled_weight_decay:",
+        "if self.weight_decay != 0 and not self.decoupled_weight_decay:",
         ("tests/optim/test_adam.py",),
     ),
     Mutation(
