@@ -420,8 +420,7 @@ class Diagnostics:
             layers.append(layer.stats(own))
             layer.reset()
         number = len(self.epochs) + 1 if epoch is None else epoch
-        found = EpochDiagnostics(number, self._steps, self._sampled, layers)
-        self._findings.append(_findings(found))  # once per epoch: the verdicts then cost O(1) per epoch
+        self._findings.append(_findings(layers))  # once per epoch: the verdicts then cost O(1) per epoch
         found = EpochDiagnostics(number, self._steps, self._sampled, layers, _judged(self._findings))
         self.epochs.append(found)
         self._steps = self._sampled = 0
@@ -460,10 +459,9 @@ def _reaching(layers: Sequence[LayerStats], index: int) -> float | None:
     return next((la.input_grad_norm for la in layers[index + 1 :] if la.input_grad_norm is not None), None)
 
 
-def _findings(epoch: EpochDiagnostics) -> dict[tuple[str, str], tuple[float, str]]:
+def _findings(layers: Sequence[LayerStats]) -> dict[tuple[str, str], tuple[float, str]]:
     """What is wrong in one epoch: ``(kind, layer) -> (value, reason)``."""
     found: dict[tuple[str, str], tuple[float, str]] = {}
-    layers = epoch.layers
     top = next((la.input_grad_norm for la in reversed(layers) if la.input_grad_norm is not None), None)
     weighted = [(i, la, w) for i, la in enumerate(layers) if (w := _weight(la)) is not None]
     for index, layer, _ in weighted[:-1]:
@@ -543,7 +541,7 @@ def verdicts(epochs: Sequence[EpochDiagnostics]) -> list[Verdict]:
         ['layer [1] ReLU(): 75% of its units never fired for 1 epoch: dead units; learning rate too high, \
 or initialisation pushing them negative?']
     """
-    return _judged([_findings(epoch) for epoch in epochs])
+    return _judged([_findings(epoch.layers) for epoch in epochs])
 
 
 def _judged(history: Sequence[dict[tuple[str, str], tuple[float, str]]]) -> list[Verdict]:
