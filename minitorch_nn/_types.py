@@ -4,7 +4,7 @@ from typing import TypeAlias
 
 import torch
 
-__all__ = ["Shape", "Tensor", "shape_str"]
+__all__ = ["Shape", "Tensor", "brief", "shape_str"]
 
 Tensor: TypeAlias = torch.Tensor
 """The tensor type every module works on."""
@@ -16,3 +16,9 @@ Shape: TypeAlias = tuple[int, ...]
 def shape_str(tensor: Tensor) -> str:
     """Return ``tensor``'s shape as a tuple string, e.g. ``(32, 785)``."""
     return str(tuple(tensor.shape))
+
+
+def brief(module: object) -> str:
+    """``repr(module)`` if it fits on one line, else ``ClassName(...)`` (a container's children left out)."""
+    text = repr(module)
+    return f"{type(module).__name__}(...)" if "\n" in text else text

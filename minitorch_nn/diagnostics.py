@@ -45,6 +45,7 @@ from minitorch_nn._types import Tensor
 from minitorch_nn.hooks import RemovableHandle
 from minitorch_nn.module import ModuleBase, position_name
 from minitorch_nn.modules.activation import ReLU, Sigmoid, Tanh
+from minitorch_nn.network_summary import one_line
 from minitorch_nn.parameter import Parameter
 
 __all__ = [
@@ -185,11 +186,6 @@ class EpochDiagnostics:
         return asdict(self)
 
 
-def _brief(module: ModuleBase) -> str:
-    text = repr(module)
-    return text if "\n" not in text else f"{type(module).__name__}({module.extra_repr()})"
-
-
 def _leaves(model: ModuleBase, path: str = "") -> Iterator[tuple[str, ModuleBase]]:
     children = list(model.named_children())
     if not children:
@@ -269,7 +265,7 @@ class _Layer:
 
     def __init__(self, path: str, module: ModuleBase) -> None:
         self.path, self.module = path, module
-        self.name = f"{path} {_brief(module)}" if path else _brief(module)
+        self.name = f"{path} {one_line(module)}" if path else one_line(module)
         self.params = [(name, p) for name, p in module.named_parameters() if "." not in name]
         self.reset()
 

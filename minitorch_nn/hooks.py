@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, Self
 
 import torch
 
-from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn._types import Tensor, brief, shape_str
 
 if TYPE_CHECKING:
     from minitorch_nn.module import ModuleBase
@@ -86,7 +86,7 @@ class RemovableHandle:
 def register(module: "ModuleBase", kind: str, hook: Hook, prepend: bool) -> RemovableHandle:
     """Add ``hook`` to ``module``'s hooks of ``kind`` (first if ``prepend``); install the wrappers if due."""
     if not callable(hook):
-        raise TypeError(f"{_brief(module)}: expected a callable hook, got {type(hook).__name__}")
+        raise TypeError(f"{brief(module)}: expected a callable hook, got {type(hook).__name__}")
     state = vars(module)
     hooks: dict[int, Hook] = state.setdefault(kind, {})
     hook_id = next(_ids)
@@ -258,7 +258,7 @@ def _run_pre_hooks(module: "ModuleBase", args: tuple[Tensor, ...]) -> tuple[Tens
         new = result if isinstance(result, tuple) else (result,)
         if len(new) != len(args):
             raise ValueError(
-                f"{_brief(module)}: forward pre-hook {_name(hook)}: expected None or {len(args)} "
+                f"{brief(module)}: forward pre-hook {_name(hook)}: expected None or {len(args)} "
                 f"replacement arguments, got {len(new)}"
             )
         for index, (old, replacement) in enumerate(zip(args, new, strict=True)):
@@ -287,7 +287,7 @@ def _warn_straight_through(module: "ModuleBase", hook: Hook, kind: str, what: st
     not depend on it, so a user porting ``output * 3`` is told rather than given another gradient.
     """
     warnings.warn(
-        f"{_brief(module)}: {kind} {_name(hook)} replaced {what}; backward hands the gradient on "
+        f"{brief(module)}: {kind} {_name(hook)} replaced {what}; backward hands the gradient on "
         "unchanged (straight-through), which is torch's gradient only when the replacement is the "
         "original plus a term that does not depend on it",
         UserWarning,
@@ -318,7 +318,7 @@ def _run_backward_hooks(
 def _check_grads(
     module: "ModuleBase", hook: Hook, grads: tuple[Tensor | None, ...], result: object
 ) -> tuple[Tensor | None, ...]:
-    where = f"{_brief(module)}: full backward hook {_name(hook)}"
+    where = f"{brief(module)}: full backward hook {_name(hook)}"
     if not isinstance(result, tuple | list) or len(result) != len(grads):
         got = f"{len(result)} entries" if isinstance(result, tuple | list) else type(result).__name__
         raise TypeError(f"{where}: expected None or a tuple of {len(grads)} grad_input entries, got {got}")
@@ -341,7 +341,7 @@ def _check_like(module: "ModuleBase", hook: Hook, kind: str, what: str, old: obj
     A replacement stands for the original: its gradient is handed on as the
     original's, so it must have the original's shape.
     """
-    where = f"{_brief(module)}: {kind} {_name(hook)}"
+    where = f"{brief(module)}: {kind} {_name(hook)}"
     if not isinstance(old, torch.Tensor):
         return
     if not isinstance(new, torch.Tensor):
@@ -364,8 +364,3 @@ def _kind(value: object) -> str:
 
 def _name(hook: Hook) -> str:
     return repr(getattr(hook, "__qualname__", None) or type(hook).__name__)
-
-
-def _brief(module: "ModuleBase") -> str:
-    text = repr(module)
-    return f"{type(module).__name__}(...)" if "\n" in text else text

@@ -18,7 +18,7 @@ import torch
 
 from minitorch_nn import hooks
 from minitorch_nn._arguments import check_arguments
-from minitorch_nn._types import Tensor, shape_str
+from minitorch_nn._types import Tensor, brief, shape_str
 from minitorch_nn.hooks import RemovableHandle
 from minitorch_nn.parameter import Buffer, Parameter
 
@@ -285,7 +285,7 @@ class ModuleBase(ABC):
         inner = _path_to(child, self)
         if inner is not None:
             raise ValueError(
-                f"{owner}: a module cannot contain itself, got {_brief(child)} at {position}, "
+                f"{owner}: a module cannot contain itself, got {brief(child)} at {position}, "
                 f"which holds this {owner} at {inner}"
             )
 
@@ -304,7 +304,7 @@ class ModuleBase(ABC):
             module, first, second = repeat
             where = "" if root is self else f" of the enclosing {type(root).__name__}"
             raise ValueError(
-                f"{type(self).__name__}: {_brief(module)} would be at both {first} and {second}{where}; "
+                f"{type(self).__name__}: {brief(module)} would be at both {first} and {second}{where}; "
                 "one module instance cannot run twice in a pass, since its second forward overwrites what "
                 f"the first backward needs. To share its weights, put its shared_copy() at {second} instead: "
                 f"a new {type(module).__name__} holding the same Parameters, whose gradients add into the "
@@ -592,12 +592,6 @@ _HOLDERS: dict[int, dict[int, "weakref.ref[ModuleBase]"]] = {}
 def position_name(name: str) -> str:
     """How a child's name reads in a path: ``[2]`` for a container index, ``.first`` for an attribute."""
     return f"[{name}]" if name.isdigit() else f".{name}"
-
-
-def _brief(module: ModuleBase) -> str:
-    """``repr(module)`` if it fits on one line, else ``ClassName(...)`` (a container's children left out)."""
-    text = repr(module)
-    return f"{type(module).__name__}(...)" if "\n" in text else text
 
 
 def _fresh(value: object) -> object:

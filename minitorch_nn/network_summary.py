@@ -5,14 +5,15 @@ from collections.abc import Sequence
 import torch
 
 from minitorch_nn._types import Tensor
-from minitorch_nn.module import Module
+from minitorch_nn.module import Module, ModuleBase
 from minitorch_nn.modules.container import Sequential
 from minitorch_nn.tracing import watch_forward
 
 __all__ = ["summary"]
 
 
-def _brief(module: Module) -> str:
+def one_line(module: ModuleBase) -> str:
+    """``repr(module)`` if it fits on one line, else ``ClassName(<its extra_repr>)``."""
     text = repr(module)
     return text if "\n" not in text else f"{type(module).__name__}({module.extra_repr()})"
 
@@ -61,7 +62,7 @@ def summary(model: Module, input_shape: Sequence[int], *, dtype: torch.dtype | N
             return
         own = sum(p.value.numel() for name, p in module.named_parameters() if "." not in name)
         shape = "(N, " + ", ".join(str(s) for s in output.shape[1:]) + ")"
-        rows.append((path or "-", _brief(module), shape, own))
+        rows.append((path or "-", one_line(module), shape, own))
 
     was_training = model.training
     model.eval()
