@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from functools import cache
 
-__all__ = ["check_arguments"]
+__all__ = ["check_arguments", "check_bool"]
 
 
 @cache
@@ -61,3 +61,17 @@ def check_arguments(
             raise TypeError(f"{owner}: argument {name!r} is not supported ({owner} takes {takes})")
         if name in positional[: len(args)]:
             raise TypeError(f"{owner}: got argument {name!r} twice, by position and by name")
+
+
+def check_bool(owner: str, name: str, value: object) -> bool:
+    """Return ``value``; raise ``TypeError`` naming ``owner`` and ``name`` unless it is a ``bool``.
+
+    Example:
+        >>> check_bool("Conv2d", "bias", 1)
+        Traceback (most recent call last):
+        ...
+        TypeError: Conv2d: expected bias to be a bool, got int
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
+    return value

@@ -15,6 +15,7 @@ from typing import ClassVar, Final, Literal
 import torch
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
 
@@ -56,13 +57,6 @@ def _number(owner: str, name: str, value: object) -> float:
         raise TypeError(f"{owner}: expected {name} to be a float, got {type(value).__name__}")
     if not math.isfinite(value):
         raise ValueError(f"{owner}: expected {name} to be finite, got {value}")
-    return value
-
-
-def _inplace(owner: str, value: object) -> bool:
-    """torch's ``inplace`` flag: accepted, and changes nothing here (the input is never overwritten)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: expected inplace to be a bool, got {type(value).__name__}")
     return value
 
 
@@ -261,7 +255,7 @@ class ReLU(Elementwise):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = _inplace("ReLU", inplace)
+        self.inplace = check_bool("ReLU", "inplace", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -312,7 +306,7 @@ class LeakyReLU(Elementwise):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
-        self.inplace = _inplace("LeakyReLU", inplace)
+        self.inplace = check_bool("LeakyReLU", "inplace", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -355,7 +349,7 @@ class ELU(Elementwise):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = _number("ELU", "alpha", alpha)
-        self.inplace = _inplace("ELU", inplace)
+        self.inplace = check_bool("ELU", "inplace", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:
@@ -504,7 +498,7 @@ class SiLU(Elementwise):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = _inplace("SiLU", inplace)
+        self.inplace = check_bool("SiLU", "inplace", inplace)
 
     @override
     def function(self, input: Tensor) -> Tensor:

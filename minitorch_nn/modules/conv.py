@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from typing_extensions import override
 
 from minitorch_nn import init
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.modules.linear import check_size, default_parameters
@@ -29,12 +30,6 @@ def pair(owner: str, name: str, value: int | tuple[int, int], minimum: int = 1) 
     if any(v < minimum for v in values):
         raise ValueError(f"{owner}: expected {name} >= {minimum}, got {value!r}")
     return values[0], values[1]
-
-
-def _flag(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
-    return value
 
 
 def _groups(owner: str, groups: object, in_channels: int, out_channels: int) -> int:
@@ -286,7 +281,7 @@ class Conv2d(Module):
         self._pad, self._kernel_padding = self._paddings()
         self.weight, self.bias = default_parameters(
             (out_channels, in_channels // groups, *self.kernel_size),
-            _flag("Conv2d", "bias", bias),
+            check_bool("Conv2d", "bias", bias),
             generator=generator,
             device=device,
             dtype=dtype,
@@ -497,7 +492,7 @@ class ConvTranspose2d(Module):
                 f"output_padding={self.output_padding}, stride={self.stride}, dilation={self.dilation}"
             )
         self.weight, self.bias = self._parameters(
-            _flag(name, "bias", bias), generator=generator, device=device, dtype=dtype
+            check_bool(name, "bias", bias), generator=generator, device=device, dtype=dtype
         )
         self._input: Tensor | None = None  # what forward was given, as a batch
         self._unbatched = False  # whether forward was given one (C, H, W) sample

@@ -6,6 +6,7 @@ from typing import Final
 import torch
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 
@@ -53,8 +54,7 @@ class Dropout(Module):
             raise TypeError(f"{name}: expected p to be a float, got {type(p).__name__}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"{name}: expected p in [0, 1], got {p}")
-        if not isinstance(inplace, bool):
-            raise TypeError(f"{name}: expected inplace to be a bool, got {type(inplace).__name__}")
+        check_bool(name, "inplace", inplace)
         self.p = p  # as given, so that repr prints it as torch does
         self.inplace = inplace
         self.generator = generator

@@ -7,6 +7,7 @@ import torch
 from typing_extensions import override
 
 from minitorch_nn import init
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.parameter import Parameter
@@ -100,8 +101,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_size("Linear", "in_features", in_features)
         self.out_features = check_size("Linear", "out_features", out_features)
-        if not isinstance(bias, bool):
-            raise TypeError(f"Linear: expected bias to be a bool, got {type(bias).__name__}")
+        check_bool("Linear", "bias", bias)
         self.weight, self.bias = default_parameters(
             (out_features, in_features), bias, generator=generator, device=device, dtype=dtype
         )

@@ -15,6 +15,7 @@ from typing import Final
 import torch
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.modules.linear import check_size
@@ -24,12 +25,6 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 # ATen's fused normalisation kernels, the ones torch.nn's modules reach on CPU and CUDA.
 _aten = torch.ops.aten
-
-
-def _check_bool(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
-    return value
 
 
 def _check_eps(owner: str, eps: object) -> float:
@@ -126,9 +121,9 @@ class _BatchNorm(_FusedNorm):
         self.num_features = check_size(owner, "num_features", num_features)
         self.eps = _check_eps(owner, eps)
         self.momentum = _check_momentum(owner, momentum)
-        self.affine = _check_bool(owner, "affine", affine)
-        self.track_running_stats = _check_bool(owner, "track_running_stats", track_running_stats)
-        _check_bool(owner, "bias", bias)
+        self.affine = check_bool(owner, "affine", affine)
+        self.track_running_stats = check_bool(owner, "track_running_stats", track_running_stats)
+        check_bool(owner, "bias", bias)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         if affine:
@@ -442,8 +437,8 @@ class LayerNorm(_FusedNorm):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = _check_eps("LayerNorm", eps)
-        self.elementwise_affine = _check_bool("LayerNorm", "elementwise_affine", elementwise_affine)
-        _check_bool("LayerNorm", "bias", bias)
+        self.elementwise_affine = check_bool("LayerNorm", "elementwise_affine", elementwise_affine)
+        check_bool("LayerNorm", "bias", bias)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         if elementwise_affine:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
 
@@ -40,12 +41,6 @@ def as_pair(owner: str, name: str, value: object, minimum: int = 1) -> tuple[int
     if any(v < minimum for v in values):
         raise ValueError(f"{owner}: expected {name} >= {minimum}, got {value!r}")
     return values[0], values[1]
-
-
-def _check_bool(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
-    return value
 
 
 def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
@@ -123,7 +118,7 @@ class _Pool2d(Module):
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
-        self.ceil_mode = _check_bool(name, "ceil_mode", ceil_mode)
+        self.ceil_mode = check_bool(name, "ceil_mode", ceil_mode)
         self._min_size = (self._smallest_input(0), self._smallest_input(1))
         self._input: Tensor | None = None  # what forward was given, as a batch
         self._output_shape: torch.Size | None = None  # the shape of the output, as a batch
@@ -233,7 +228,7 @@ class MaxPool2d(_Pool2d):
     ) -> None:
         super().__init__(kernel_size, stride, padding, dilation, ceil_mode)
         self.dilation = dilation
-        if _check_bool("MaxPool2d", "return_indices", return_indices):
+        if check_bool("MaxPool2d", "return_indices", return_indices):
             raise ValueError(
                 "MaxPool2d: expected return_indices=False (forward returns one tensor; "
                 "read the indices of the last forward from the indices property), got True"
@@ -332,7 +327,7 @@ class AvgPool2d(_Pool2d):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, 1, ceil_mode)
-        self.count_include_pad = _check_bool("AvgPool2d", "count_include_pad", count_include_pad)
+        self.count_include_pad = check_bool("AvgPool2d", "count_include_pad", count_include_pad)
         if divisor_override is not None:
             if isinstance(divisor_override, bool) or not isinstance(divisor_override, int):
                 kind = type(divisor_override).__name__

@@ -9,7 +9,7 @@ from typing import ClassVar, Protocol, Self, TypeAlias, TypedDict, runtime_check
 
 import torch
 
-from minitorch_nn._arguments import check_arguments
+from minitorch_nn._arguments import check_arguments, check_bool
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.parameter import Parameter
 
@@ -124,13 +124,6 @@ def check_positive_int(owner: str, name: str, value: object) -> int:
         raise TypeError(f"{owner}: expected {name} to be an int, got {type(value).__name__}")
     if value <= 0:
         raise ValueError(f"{owner}: expected {name} > 0, got {value}")
-    return value
-
-
-def check_bool(owner: str, name: str, value: object) -> bool:
-    """Return ``value``; raise unless it is a ``bool``."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: expected {name} to be a bool, got {type(value).__name__}")
     return value
 
 

@@ -6,12 +6,12 @@ from typing import ClassVar
 import torch
 from typing_extensions import override
 
+from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Tensor
 from minitorch_nn.optim.optimizer import (
     Hyperparameters,
     OptimizerBase,
     Params,
-    check_bool,
     check_implementation,
     check_lr,
     check_number,
