@@ -96,6 +96,8 @@ def _analytic(
     else:
         module.forward(input)
         grads = {"input": module.backward(weight).clone()}
+    if not input.is_floating_point():  # integer indices: no gradient to check
+        del grads["input"]
     for name, p in params.items():
         grads[name] = p.grad.clone()
         p.grad.copy_(saved[name])
@@ -111,7 +113,8 @@ def _numeric(
     than ``1e-3 * max(1, |central|)``: the function is not differentiable within
     ``eps`` of it (ReLU at 0, L1 at ``input == target``), so it is not checked.
     """
-    tensors = {"input": input} | {name: p.value for name, p in module.named_parameters()}
+    tensors = {"input": input} if input.is_floating_point() else {}
+    tensors |= {name: p.value for name, p in module.named_parameters()}
     center = _scalar(module, input, target, weight, frozen)
     grads: dict[str, Tensor] = {}
     kinks: dict[str, Tensor] = {}
@@ -149,7 +152,9 @@ def gradcheck(
     loss whose output is not 0-dim (``reduction="none"``) is checked as a
     ``Module`` is, with ``backward(v)``. Both
     the input gradient and every parameter gradient are checked; an element
-    passes when :math:`|a - n| \le \text{atol} + \text{rtol} |n|`.
+    passes when :math:`|a - n| \le \text{atol} + \text{rtol} |n|`. An
+    integer input (the indices of an ``Embedding``) has no gradient: then only
+    the parameter gradients are checked (``backward`` still runs).
 
     Elements at a kink of a non-smooth function (where the one-sided
     differences disagree, such as ReLU at 0) are skipped. Stochastic modules
@@ -159,7 +164,7 @@ def gradcheck(
 
     Args:
         module: the module or loss to check; its parameters must be float64.
-        input: a float64 input, left unmodified.
+        input: a float64 input, or an integer one (parameter gradients only), left unmodified.
         target: the target, required for a ``Loss``.
         eps: the finite-difference step. Default: 1e-6.
         atol: absolute tolerance. Default: 1e-7.
@@ -172,7 +177,7 @@ def gradcheck(
     Raises:
         GradcheckError: naming the worst element: which tensor, its index, the
             analytic and the numeric value.
-        TypeError: if the input or a parameter is not float64.
+        TypeError: if a parameter is not float64, or the input is neither float64 nor integer.
 
     Example:
         >>> from minitorch_nn import Linear
@@ -183,7 +188,9 @@ def gradcheck(
     """
     if isinstance(module, Loss) and target is None:
         raise ValueError(f"gradcheck: {module!r} is a Loss, so a target is needed")
-    dtypes = [input.dtype] + [p.dtype for p in module.parameters()]
+    integer = not (input.is_floating_point() or input.is_complex() or input.dtype == torch.bool)
+    dtypes = [] if integer else [input.dtype]
+    dtypes += [p.dtype for p in module.parameters()]
     if any(dtype != torch.float64 for dtype in dtypes):
         raise TypeError(
             f"gradcheck: expected float64 input and parameters, got {sorted(set(map(str, dtypes)))}"

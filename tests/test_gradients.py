@@ -61,14 +61,17 @@ def test_backward_matches_autograd(case: ModuleCase, generator: torch.Generator)
     _forward(module, input, target)
     grad_input = _backward(module, v)
 
-    leaves = [input.clone().requires_grad_()] + [
-        p.value.clone().requires_grad_() for p in module.parameters()
-    ]
+    # An integer input (indices) is no leaf: it has no gradient, only the parameters are checked.
+    leaf = input.clone().requires_grad_(case.differentiable_input)
+    params = [p.value.clone().requires_grad_() for p in module.parameters()]
+    leaves = [leaf, *params] if case.differentiable_input else params
     with torch.enable_grad():
-        out = case.reference(leaves[0], leaves[1:], target, dims)
+        out = case.reference(leaf, params, target, dims)
         expected = torch.autograd.grad(out, leaves, grad_outputs=v)
-    torch.testing.assert_close(grad_input, expected[0], rtol=1e-10, atol=1e-12)
-    for (name, param), grad in zip(module.named_parameters(), expected[1:], strict=True):
+    if case.differentiable_input:
+        torch.testing.assert_close(grad_input, expected[0], rtol=1e-10, atol=1e-12)
+    expected_params = expected[case.differentiable_input :]
+    for (name, param), grad in zip(module.named_parameters(), expected_params, strict=True):
         torch.testing.assert_close(
             param.grad, grad, rtol=1e-10, atol=1e-12, msg=f"gradient of {name} differs"
         )
@@ -129,6 +132,8 @@ def test_backward_result_is_not_overwritten_later(case: ModuleCase, generator: t
     _forward(module, input, target)
     first = _backward(module, v)
     kept = first.clone()
+    if not case.differentiable_input:
+        pytest.skip("an integer input has no gradient: backward gives fresh zeros, nothing to overwrite")
     _forward(module, case.input(input.shape, generator), target)  # within the input's domain (BCELoss)
     second = _backward(module, torch.randn(v.shape, generator=generator))
     assert not torch.equal(second, kept)  # so that writing it into ``first`` would show
