@@ -130,6 +130,41 @@ def _close(actual: Any, expected: Any, what: str) -> None:
     torch.testing.assert_close(actual, expected, equal_nan=True, msg=lambda m: f"{what}: {m}")
 
 
+def _attention_call(
+    ours: ModuleBase, result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """torch's ``forward(query, key, value, **masks)`` on our MultiheadAttention: the masks become its
+    attributes, a key and value equal to the query self-attention; torch's weights (when returned) are
+    compared with ``attention_weights``. Returns our output and torch's."""
+    assert isinstance(ours, minitorch_nn.MultiheadAttention)
+    options = dict(kwargs)
+    query, key, value = (*args, *(options.pop(name, None) for name in ("key", "value")))[:3]
+    ours.key_padding_mask = options.pop("key_padding_mask", None)
+    ours.attn_mask = options.pop("attn_mask", None)
+    average = options.pop("average_attn_weights", True)
+    options.pop("need_weights", None)
+    if options.pop("is_causal", False):
+        raise ValueError("MultiheadAttention: is_causal is a constructor argument here, not one of forward")
+    if options:
+        raise ValueError(f"MultiheadAttention: forward takes no {sorted(options)}")
+    same = torch.equal(key, query) and torch.equal(value, query)
+    actual = ours(query) if same else ours(query, key, value)
+    output, weights = result
+    if weights is not None:
+        ours_weights = ours.attention_weights
+        assert ours_weights is not None
+        _close(ours_weights.mean(-3) if average else ours_weights, weights.detach(), "attention weights")
+    return actual, output
+
+
+#: Per module name: how torch's forward call of a sample maps onto ours, for modules whose forward
+#: takes more than one tensor or returns more than one. ``adapter(ours, torch_result, args, kwargs)``
+#: runs ours and returns ``(our output, torch's output tensor)``.
+CALL_ADAPTERS: dict[
+    str, Callable[[ModuleBase, Any, tuple[Any, ...], dict[str, Any]], tuple[torch.Tensor, torch.Tensor]]
+] = {"MultiheadAttention": _attention_call}
+
+
 def run_module_sample(sample: ModuleSample) -> None:
     """Run one sample through torch and minitorch_nn; raise ``AssertionError`` where they differ.
 
@@ -144,7 +179,11 @@ def run_module_sample(sample: ModuleSample) -> None:
     with torch.random.fork_rng():
         torch.manual_seed(2)
         assert isinstance(ours, Module | Loss)
-        actual = ours(*ours_args, **ours_kwargs)
+        adapter = CALL_ADAPTERS.get(sample.name)
+        if adapter is None:
+            actual = ours(*ours_args, **ours_kwargs)
+        else:
+            actual, expected = adapter(ours, expected, ours_args, ours_kwargs)
     _close(actual, expected.detach(), "output")
     _close(
         dict(ours.named_buffers()) and {k: b.value for k, b in ours.named_buffers()},
