@@ -3,7 +3,10 @@
 Every public layer and loss of minitorch_nn has a ``torch.nn`` twin of the same
 name, built with the same constructor arguments; ``Sequential`` becomes
 ``torch.nn.Sequential``, and ``Residual`` and ``Concat`` become the two small
-``torch.nn`` containers below, ``TorchResidual`` and ``TorchConcat``. The
+``torch.nn`` containers below, ``TorchResidual`` and ``TorchConcat``; the
+layers torch.nn has no class for (``Permute``, ``Select``, ``Mean``,
+``PositionalEmbedding``) become the small twins ``TorchPermute``,
+``TorchSelect``, ``TorchMean`` and ``TorchPositionalEmbedding``. The
 settings are read from the module's attributes, which carry torch's names
 (``in_features``, ``kernel_size``, ``momentum``, ...), so a setting added to a
 layer converts as soon as torch takes it too.
@@ -43,7 +46,17 @@ from minitorch_nn.module import Loss, Module, ModuleBase
 from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.parameter import Buffer, Parameter
 
-__all__ = ["TorchConcat", "TorchResidual", "export_onnx", "from_torch", "to_torch"]
+__all__ = [
+    "TorchConcat",
+    "TorchMean",
+    "TorchPermute",
+    "TorchPositionalEmbedding",
+    "TorchResidual",
+    "TorchSelect",
+    "export_onnx",
+    "from_torch",
+    "to_torch",
+]
 
 
 class TorchResidual(nn.Module):
@@ -109,6 +122,100 @@ class TorchConcat(nn.Module):
         return f"dim={self.dim}"
 
 
+class TorchPermute(nn.Module):
+    """``x.permute(dims)``: ``minitorch_nn.Permute`` in torch.nn (as ``torchvision.ops.Permute``).
+
+    Example:
+        >>> TorchPermute([0, 2, 1])(torch.zeros(2, 3, 4)).shape
+        torch.Size([2, 4, 3])
+    """
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x.permute(dims)``."""
+        return x.permute(self.dims)
+
+    def extra_repr(self) -> str:
+        return f"dims={self.dims}"
+
+
+class TorchSelect(nn.Module):
+    """``x.select(dim, index)``: ``minitorch_nn.Select`` in torch.nn.
+
+    Example:
+        >>> TorchSelect(1, -1)(torch.arange(6.0).view(1, 3, 2))
+        tensor([[4., 5.]])
+    """
+
+    def __init__(self, dim: int, index: int) -> None:
+        super().__init__()
+        self.dim, self.index = dim, index
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x.select(dim, index)``."""
+        return x.select(self.dim, self.index)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, index={self.index}"
+
+
+class TorchMean(nn.Module):
+    """``x.mean(dim, keepdim)``: ``minitorch_nn.Mean`` in torch.nn.
+
+    Example:
+        >>> TorchMean(1)(torch.ones(2, 3, 4)).shape
+        torch.Size([2, 4])
+    """
+
+    def __init__(self, dim: int, keepdim: bool = False) -> None:
+        super().__init__()
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x.mean(dim, keepdim)``."""
+        return x.mean(self.dim, keepdim=self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, keepdim={self.keepdim}"
+
+
+class TorchPositionalEmbedding(nn.Module):
+    """``x + weight[:L]``: ``minitorch_nn.PositionalEmbedding`` in torch.nn; ``weight`` from N(0, 0.02²).
+
+    Example:
+        >>> positions = TorchPositionalEmbedding(16, 4)
+        >>> out = positions(torch.zeros(2, 5, 4))
+        >>> out.shape, torch.equal(out[0], positions.weight[:5].detach())
+        (torch.Size([2, 5, 4]), True)
+    """
+
+    def __init__(
+        self,
+        num_positions: int,
+        embedding_dim: int,
+        *,
+        batch_first: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_positions, self.embedding_dim, self.batch_first = num_positions, embedding_dim, batch_first
+        self.weight = nn.Parameter(torch.empty(num_positions, embedding_dim, device=device, dtype=dtype))
+        nn.init.normal_(self.weight, 0.0, 0.02)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return ``x`` plus the first ``L`` rows of ``weight``, L the sequence dimension's size."""
+        length = x.shape[1] if x.dim() == 3 and self.batch_first else x.shape[0]
+        rows = self.weight[:length]
+        return x + (rows.unsqueeze(1) if x.dim() == 3 and not self.batch_first else rows)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_positions}, {self.embedding_dim}, batch_first={self.batch_first}"
+
+
 # The leaves: each public layer and loss of the library, and the torch.nn class of the same name.
 _TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
     kind: getattr(nn, name)
@@ -116,6 +223,11 @@ _TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
     if isinstance(kind := getattr(library, name), type)
     and kind not in (Sequential, Residual, Concat)
     and isinstance(getattr(nn, name, None), type)
+} | {  # the layers torch.nn has no class for: the small twins above
+    library.Permute: TorchPermute,
+    library.Select: TorchSelect,
+    library.Mean: TorchMean,
+    library.PositionalEmbedding: TorchPositionalEmbedding,
 }
 _FROM_TORCH: Final[dict[type[nn.Module], type[ModuleBase]]] = {twin: ours for ours, twin in _TO_TORCH.items()}
 

@@ -79,6 +79,8 @@ def test_backward_matches_autograd(case: ModuleCase, generator: torch.Generator)
 
 @over(CASES)
 def test_backward_matches_finite_differences(case: ModuleCase, generator: torch.Generator) -> None:
+    if not case.finite_differences:
+        pytest.skip("a gradient here is a convention, not the derivative (see the case)")
     module, input, target, _ = case.build(generator)
     assert mn.gradcheck(module, input, target, eps=1e-6, rtol=1e-5, atol=1e-7, generator=generator)
 

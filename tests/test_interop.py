@@ -17,6 +17,7 @@ from torch import nn
 
 import minitorch_nn as mn
 from minitorch_nn._types import Tensor
+from minitorch_nn import interop
 from minitorch_nn.interop import TorchConcat, TorchResidual, from_torch, to_torch
 from tests.cases import CASES, ModuleCase
 
@@ -127,7 +128,9 @@ def test_every_public_layer_and_loss_has_a_torch_twin_of_its_name() -> None:
         and kind not in (mn.ModuleBase, mn.Module, mn.Loss, *CONTAINERS)
     ]
     assert names
-    assert [name for name in names if not isinstance(getattr(nn, name, None), type)] == []
+    # The few torch.nn has no class for have a small twin in interop (TorchPermute, ...).
+    missing = [name for name in names if not isinstance(getattr(nn, name, None), type)]
+    assert [name for name in missing if not hasattr(interop, f"Torch{name}")] == []
 
 
 # Dropout: torch draws its own mask; its p carries over.

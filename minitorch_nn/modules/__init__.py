@@ -9,6 +9,8 @@ parameter gradients into each ``Parameter.grad``.
 - ``loss``: regression and classification losses
 - ``conv``, ``pooling``, ``upsampling``, ``normalization``, ``dropout``
 - ``container``: ``Sequential``, ``Residual``, ``Concat``
+- ``sparse``: ``Embedding``, ``PositionalEmbedding``
+- ``shape``: ``Unflatten``, ``Permute``, ``Select``, ``Mean``
 """
 
 from minitorch_nn.modules.activation import (
@@ -39,6 +41,8 @@ from minitorch_nn.modules.loss import (
 )
 from minitorch_nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minitorch_nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minitorch_nn.modules.shape import Mean, Permute, Select, Unflatten
+from minitorch_nn.modules.sparse import Embedding, PositionalEmbedding
 from minitorch_nn.modules.upsampling import Upsample
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",
+    "Embedding",
     "Flatten",
     "HuberLoss",
     "Identity",
@@ -66,14 +71,19 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "Mean",
     "NLLLoss",
+    "Permute",
+    "PositionalEmbedding",
     "ReLU",
     "Residual",
+    "Select",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
     "Tanh",
+    "Unflatten",
     "Upsample",
 ]

@@ -2,10 +2,11 @@
 
 The cases live in one file per family (``core``: the first library; ``conv``,
 ``normalization``, ``resampling``, ``containers``: the 4-D layer set and the
-branching containers). ``CASES`` is all of them, in that order.
+branching containers; ``sparse``: the lookup tables and the shape modules).
+``CASES`` is all of them, in that order.
 """
 
-from tests.cases import containers, conv, core, normalization, resampling
+from tests.cases import containers, conv, core, normalization, resampling, sparse
 from tests.cases.core import BN_EPS, DROPOUT_SEED, Dims, ModuleCase
 
 __all__ = ["BN_EPS", "CASES", "DROPOUT_SEED", "Dims", "ModuleCase"]
@@ -16,4 +17,5 @@ CASES: list[ModuleCase] = [
     *normalization.CASES,
     *resampling.CASES,
     *containers.CASES,
+    *sparse.CASES,
 ]

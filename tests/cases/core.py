@@ -61,6 +61,8 @@ class ModuleCase:
     input: Callable[[Shape, torch.Generator], Tensor] = _normal
     # False for integer inputs (Embedding's indices): no input gradient is checked, parameter ones are.
     differentiable_input: bool = True
+    # False where a gradient is a convention, not the derivative (Embedding's padding row gets none).
+    finite_differences: bool = True
 
     def build(self, generator: torch.Generator) -> tuple[mn.Module | mn.Loss, Tensor, Tensor | None, Dims]:
         """The module (float64, in the case's mode), a random input, the target and the sizes."""
