@@ -232,8 +232,11 @@ _TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
 _FROM_TORCH: Final[dict[type[nn.Module], type[ModuleBase]]] = {twin: ours for ours, twin in _TO_TORCH.items()}
 
 # Constructor arguments that are not settings of the computation.
-# torch folds size_average and reduce into reduction, and keeps neither.
-_NOT_SETTINGS: Final = frozenset({"device", "dtype", "generator", "size_average", "reduce"})
+# torch folds size_average and reduce into reduction, and keeps neither. Embedding's _weight is the
+# initial state (copied anyway) and its _freeze a requires_grad flag (which does not carry over).
+_NOT_SETTINGS: Final = frozenset(
+    {"device", "dtype", "generator", "size_average", "reduce", "_weight", "_freeze"}
+)
 # torch's ``inplace=True`` saves memory and changes no result; a minitorch_nn module never modifies its input.
 _SAME_RESULT: Final = frozenset({"inplace"})
 _MISSING: Final = object()

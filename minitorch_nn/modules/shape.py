@@ -110,7 +110,8 @@ class Unflatten(_Reshaping):
                 f"{' times the inferred size' if -1 in self.unflattened_size else ''}, "
                 f"got {size} in an input of shape {shape_str(input)}"
             )
-        output = input.reshape(*input.shape[:dim], *self.unflattened_size, *input.shape[dim + 1 :])
+        sizes = [size // known if s == -1 else s for s in self.unflattened_size]  # -1 from this dim alone
+        output = input.reshape(*input.shape[:dim], *sizes, *input.shape[dim + 1 :])
         self._input_shape, self._output_shape = input.shape, output.shape
         return output
 

@@ -42,6 +42,16 @@ class Embedding(Module):
         embedding_dim: size of each row.
         padding_idx: a row that gets no gradient and starts at zero (a padding token), or ``None``.
             A negative value counts from the end, as torch's. Default: ``None``.
+        max_norm: if given, each row looked up whose ``norm_type``-norm exceeds it is rescaled in place
+            to norm ``max_norm`` by ``forward``, before the lookup (as torch; the rescaling has no
+            gradient). Default: ``None``.
+        norm_type: the p of the p-norm for ``max_norm``. Default: 2.0.
+        scale_grad_by_freq: divide each position's gradient by how often its index occurs in the
+            batch. Default: ``False``.
+        sparse: torch's sparse gradients; only ``False`` (gradients here are dense). Default: ``False``.
+        _weight: the initial weight, of shape ``(num_embeddings, embedding_dim)`` (copied; the padding
+            row is left as given, as torch does). Default: ``None``, drawn as below.
+        _freeze: only ``False`` (leave the weight out of the optimizer to freeze it). Default: ``False``.
         generator: random generator for the initial values. Default: torch's global one.
         device: device of the weight. Default: torch's default device.
         dtype: floating-point dtype of the weight. Default: torch's default dtype.
@@ -76,6 +86,10 @@ class Embedding(Module):
     num_embeddings: Final[int]
     embedding_dim: Final[int]
     padding_idx: Final[int | None]
+    max_norm: Final[float | None]
+    norm_type: Final[float]
+    scale_grad_by_freq: Final[bool]
+    sparse: Final[bool]
     fresh_output = True
     fresh_grad_input = True
 
@@ -84,6 +98,12 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
         *,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
@@ -93,12 +113,16 @@ class Embedding(Module):
         self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _padding_index(padding_idx, num_embeddings)
-        weight = init.normal_(
-            torch.empty(num_embeddings, embedding_dim, device=device, dtype=dtype), generator=generator
-        )
-        if self.padding_idx is not None:
-            weight[self.padding_idx].zero_()
-        self.weight = Parameter(weight)
+        self.max_norm, self.norm_type = _norm_settings(max_norm, norm_type)
+        self.scale_grad_by_freq = check_bool("Embedding", "scale_grad_by_freq", scale_grad_by_freq)
+        for name, value, why in (
+            ("sparse", sparse, "gradients are dense tensors here"),
+            ("_freeze", _freeze, "every Parameter here is trained; leave it out of the optimizer instead"),
+        ):
+            if check_bool("Embedding", name, value):
+                raise ValueError(f"Embedding: expected {name}=False ({why}), got True")
+        self.sparse = False
+        self.weight = Parameter(self._initial(_weight, generator, device, dtype))
         self._input: Tensor | None = None
         self._scratch: Tensor | None = None  # the step's gradient, formed here and then added
 
@@ -107,7 +131,28 @@ class Embedding(Module):
         """Return the rows of ``weight`` at ``input``; cache ``input`` (not a copy) for ``backward``."""
         self._check_indices(input)
         self._input = input
+        if self.max_norm is not None:  # as torch: the looked-up rows renormalised in place, no gradient
+            torch.embedding_renorm_(self.weight.value, input, self.max_norm, self.norm_type)
         return F.embedding(input, self.weight.value)
+
+    def _initial(
+        self,
+        weight: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str | None,
+        dtype: torch.dtype | None,
+    ) -> Tensor:
+        """torch's initial weight: ``_weight`` (a copy) if given, else N(0, 1) with the padding row zeroed."""
+        shape = (self.num_embeddings, self.embedding_dim)
+        if weight is not None:
+            if not isinstance(weight, torch.Tensor) or tuple(weight.shape) != shape:
+                got = shape_str(weight) if isinstance(weight, torch.Tensor) else type(weight).__name__
+                raise ValueError(f"Embedding: expected _weight of shape {shape}, got {got}")
+            return weight.detach().to(device=device, dtype=dtype, copy=True)
+        initial = init.normal_(torch.empty(shape, device=device, dtype=dtype), generator=generator)
+        if self.padding_idx is not None:
+            initial[self.padding_idx].zero_()
+        return initial
 
     def _check_indices(self, input: Tensor) -> None:
         if not isinstance(input, torch.Tensor):
@@ -152,6 +197,9 @@ class Embedding(Module):
         if step is None or step.dtype != grad.dtype or step.device != grad.device:
             step = self._scratch = torch.empty_like(grad)
         step.zero_().index_add_(0, input.reshape(-1), grad_output.reshape(-1, self.embedding_dim))
+        if self.scale_grad_by_freq:  # each position's gradient divided by its index's count in the batch
+            counts = torch.bincount(input.reshape(-1), minlength=self.num_embeddings).clamp_(min=1)
+            step.div_(counts.unsqueeze(1).to(step.dtype))
         if self.padding_idx is not None:
             step[self.padding_idx].zero_()
         grad.add_(step)
@@ -159,8 +207,28 @@ class Embedding(Module):
 
     @override
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"  # torch's layout
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        return text
+
+
+def _norm_settings(max_norm: object, norm_type: object) -> tuple[float | None, float]:
+    """``max_norm`` (``None`` or > 0) and ``norm_type`` checked."""
+    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
+        if value is None and name == "max_norm":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"Embedding: expected {name} to be a number, got {type(value).__name__}")
+        if not value > 0:  # NaN too
+            raise ValueError(f"Embedding: expected {name} > 0, got {value}")
+    return (None if max_norm is None else float(max_norm)), float(norm_type)  # type: ignore[arg-type]  # checked above
 
 
 def _padding_index(padding_idx: object, num_embeddings: int) -> int | None:

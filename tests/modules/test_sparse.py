@@ -53,11 +53,6 @@ def test_embedding_refuses_a_bad_padding_idx(
         mn.Embedding(4, 3, padding_idx)  # type: ignore[arg-type]  # bad values are the point
 
 
-def test_embedding_refuses_torch_arguments_it_does_not_take() -> None:
-    with pytest.raises(TypeError, match=r"^Embedding: argument 'max_norm' is not supported"):
-        mn.Embedding(4, 3, max_norm=1.0)  # type: ignore[call-arg]  # the refusal is the point
-
-
 def test_embedding_refuses_grad_output_of_another_shape() -> None:
     table = mn.Embedding(4, 3)
     table(torch.tensor([0, 1]))
@@ -205,10 +200,8 @@ def test_torch_embedding_with_default_arguments_converts_and_other_values_are_re
     assert isinstance(ours, mn.Embedding) and repr(ours) == "Embedding(10, 3)"
     assert isinstance(to_torch(mn.Embedding(10, 3, padding_idx=-1)), nn.Embedding)
     assert to_torch(mn.Embedding(10, 3, padding_idx=-1)).padding_idx == 9
-    with pytest.raises(
-        ValueError, match=r"torch\.nn\.Embedding with max_norm=1\.0 has no minitorch_nn counterpart"
-    ):
-        from_torch(nn.Embedding(10, 3, max_norm=1.0))
+    with pytest.raises(ValueError, match=r"sparse=False \(gradients are dense tensors here\), got True"):
+        from_torch(nn.Embedding(10, 3, sparse=True))
 
 
 # Integer inputs in gradcheck and in a network.
@@ -301,3 +294,63 @@ def test_last_time_step_network_converts(generator: torch.Generator) -> None:
     x = torch.randn(5, 12, generator=generator)
     torch.testing.assert_close(twin(x), model(x))
     assert repr(from_torch(twin)) == repr(model)
+
+
+# torch's other constructor arguments.
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_norm": 1.0},
+        {"max_norm": 0.5, "norm_type": 1.0, "padding_idx": 2},
+        {"scale_grad_by_freq": True},
+        {"scale_grad_by_freq": True, "padding_idx": 0, "max_norm": 2.0},
+    ],
+    ids=str,
+)
+def test_torch_embedding_settings_give_torchs_output_weight_and_gradient(
+    settings: dict[str, object], generator: torch.Generator
+) -> None:
+    theirs = nn.Embedding(6, 4, **settings).double()  # type: ignore[arg-type]  # torch's own arguments
+    with torch.no_grad():
+        theirs.weight.mul_(3)  # rows with norms above max_norm
+    ours = from_torch(theirs)
+    assert isinstance(ours, mn.Embedding)
+    indices = torch.tensor([[0, 2, 2, 5], [2, 1, 0, 2]])
+    v = torch.randn(2, 4, 4, generator=generator, dtype=torch.float64)
+    out = theirs(indices)
+    (expected,) = torch.autograd.grad(out, [theirs.weight], v)
+    torch.testing.assert_close(ours(indices), out.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(ours.weight.value, theirs.weight.detach(), rtol=1e-12, atol=1e-12)
+    ours.backward(v)
+    torch.testing.assert_close(ours.weight.grad, expected, rtol=1e-12, atol=1e-12)
+    assert repr(ours) == repr(theirs)
+
+
+def test_initial_weight_is_copied_from_weight_argument() -> None:
+    initial = torch.arange(6.0).view(3, 2)
+    table = mn.Embedding(3, 2, 0, _weight=initial)
+    assert torch.equal(table.weight.value, initial) and table.weight.value is not initial
+    with _raises(ValueError, "Embedding: expected _weight of shape (3, 2), got (2, 3)"):
+        mn.Embedding(3, 2, _weight=initial.view(2, 3))
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        ({"max_norm": 0.0}, ValueError, "Embedding: expected max_norm > 0, got 0.0"),
+        ({"norm_type": float("nan")}, ValueError, "Embedding: expected norm_type > 0, got nan"),
+        ({"max_norm": "1"}, TypeError, "Embedding: expected max_norm to be a number, got str"),
+        (
+            {"scale_grad_by_freq": 1},
+            TypeError,
+            "Embedding: expected scale_grad_by_freq to be a bool, got int",
+        ),
+    ],
+)
+def test_embedding_refuses_bad_norm_settings(
+    settings: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with _raises(error, message):
+        mn.Embedding(4, 3, **settings)  # type: ignore[arg-type]  # bad values are the point

@@ -41,10 +41,21 @@ REFUSED: dict[tuple[str, str], tuple[object, type[Exception], str]] = {
         "MaxPool2d: expected return_indices=False (forward returns one tensor; "
         "read the indices of the last forward from the indices property), got True",
     ),
+    ("Embedding", "sparse"): (
+        True,
+        ValueError,
+        "Embedding: expected sparse=False (gradients are dense tensors here), got True",
+    ),
+    ("Embedding", "_freeze"): (
+        True,
+        ValueError,
+        "Embedding: expected _freeze=False (every Parameter here is trained; leave it out of the "
+        "optimizer instead), got True",
+    ),
 }
 
 # The positional arguments each refused-value check needs besides the refused one.
-_REQUIRED: dict[str, tuple[object, ...]] = {"MaxPool2d": (2,)}
+_REQUIRED: dict[str, tuple[object, ...]] = {"MaxPool2d": (2,), "Embedding": (4, 3)}
 
 
 def _torch_parameters(name: str) -> list[inspect.Parameter]:
@@ -153,6 +164,9 @@ CONSTRUCTIONS: list[tuple[str, tuple[object, ...], dict[str, object]]] = [
     ("LogSoftmax", (-1,), {}),
     ("Tanh", (), {}),
     ("Sigmoid", (), {}),
+    ("Embedding", (10, 3), {}),
+    ("Embedding", (10, 3, -2, 1.5, 1.0, True), {}),
+    ("Unflatten", (1, (2, 3)), {}),
 ]
 
 

@@ -55,6 +55,7 @@ REFUSED_HERE: dict[tuple[str, str], str] = {
     ("AdaptiveAvgPool2d-global", "width"): "torch's global pooling is a mean: over no values, NaN",
     ("AdaptiveAvgPool2d-unbatched-global", "height"): "torch's global pooling is a mean: over no values, NaN",
     ("AdaptiveAvgPool2d-unbatched-global", "width"): "torch's global pooling is a mean: over no values, NaN",
+    ("Mean", "height"): "a mean over no values is NaN: Mean refuses an empty dimension",
 }
 
 
@@ -127,17 +128,21 @@ def test_no_empty_input_kills_the_interpreter() -> None:
 
 def _torch_run(twin: torch.nn.Module, input: Tensor, grad_output_seed: int) -> tuple[Tensor, ...] | Exception:
     """torch's output, input gradient and parameter gradients (zeros for unused ones), or its refusal."""
-    leaf = input.clone().requires_grad_(True)
+    differentiable = input.is_floating_point()  # integer indices (Embedding) have no gradient
+    leaf = input.clone().requires_grad_(differentiable)
     params = list(twin.parameters())
+    leaves = [leaf, *params] if differentiable else params
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             output = twin(leaf)
         grad_output = torch.randn(output.shape, generator=torch.Generator().manual_seed(grad_output_seed))
-        grads = torch.autograd.grad(output, [leaf, *params], grad_output.to(output.dtype), allow_unused=True)
+        grads = torch.autograd.grad(output, leaves, grad_output.to(output.dtype), allow_unused=True)
     except (RuntimeError, ValueError, IndexError) as error:
         return error
-    filled = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, [leaf, *params], strict=True)]
+    filled = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, leaves, strict=True)]
+    if not differentiable:  # ours: zeros of the indices' shape, in the output's dtype
+        filled.insert(0, torch.zeros(input.shape, dtype=output.dtype))
     return (output.detach(), grad_output.to(output.dtype), *filled)
 
 
