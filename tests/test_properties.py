@@ -1,6 +1,8 @@
 """Property tests: random deep ``Sequential`` networks against a plain-torch reference and torch.autograd.
 
-Hypothesis draws a network: 1 to 5 hidden blocks, each a ``Linear`` (with or
+Hypothesis draws a network: an optional sequence block first (``Unflatten(1, (T, k))``, then one
+of ``Permute``, ``Mean``, ``Select`` or ``PositionalEmbedding`` on the ``(N, T, k)`` tensor, then
+``Flatten(1)``), 1 to 5 hidden blocks, each a ``Linear`` (with or
 without bias), an optional ``BatchNorm1d`` in training mode (affine or not, eps drawn), one
 of the package's element-wise activations with drawn settings, and an optional
 ``Dropout`` with a drawn ``p`` and a seeded generator; then a final ``Linear``, a
@@ -21,7 +23,7 @@ Examples are derandomized, so every run draws the same ones.
 """
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -89,6 +91,23 @@ class Hidden:
     dropout: DropoutSpec | None
 
 
+SequenceKind = Literal["Permute", "Mean", "Select", "PositionalEmbedding"]
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """An optional first block: Unflatten(1, (steps, size)) -> a module on (N, steps, size) -> Flatten(1)."""
+
+    kind: SequenceKind
+    steps: int
+    size: int
+    index: int  # Select's (may be negative); the others ignore it
+
+    @property
+    def out_features(self) -> int:
+        return self.size if self.kind in ("Mean", "Select") else self.steps * self.size
+
+
 LossKind = Literal["mse", "class-index", "class-probability"]
 
 
@@ -110,6 +129,7 @@ class Case:
     init_seed: int
     input: Tensor
     target: Tensor
+    sequence: SequenceSpec | None = None
 
 
 # Strategies --------------------------------------------------------------------------------------
@@ -187,6 +207,20 @@ dropouts: st.SearchStrategy[DropoutSpec] = st.builds(
 # factor is at most 3.2. The default eps is covered on non-degenerate data in test_gradients.py.
 batch_norms: st.SearchStrategy[BatchNormSpec] = st.builds(BatchNormSpec, st.booleans(), _values(0.1, 1.0))
 
+SEQUENCE_KINDS: tuple[SequenceKind, ...] = ("Permute", "Mean", "Select", "PositionalEmbedding")
+
+
+@st.composite
+def sequence_blocks(draw: st.DrawFn) -> SequenceSpec:
+    steps = draw(st.integers(1, 4))
+    return SequenceSpec(
+        draw(st.sampled_from(SEQUENCE_KINDS)),
+        steps,
+        draw(st.integers(1, 3)),
+        draw(st.integers(-steps, steps - 1)),
+    )
+
+
 hidden_blocks: st.SearchStrategy[Hidden] = st.builds(
     Hidden,
     width=st.integers(1, 8),
@@ -208,7 +242,8 @@ def cases(draw: st.DrawFn) -> Case:
     hidden = tuple(draw(st.lists(hidden_blocks, min_size=1, max_size=5)))
     needs_statistics = any(block.batch_norm is not None for block in hidden)
     batch = draw(st.integers(2 if needs_statistics else 1, 6))
-    features = draw(st.integers(1, 8))
+    sequence = draw(st.none() | sequence_blocks())
+    features = draw(st.integers(1, 8)) if sequence is None else sequence.steps * sequence.size
     out = draw(st.integers(1, 8))
     kind = draw(st.sampled_from(LOSS_KINDS))
     smoothing = 0.0 if kind == "mse" else draw(_values(0.0, 1.0))
@@ -229,6 +264,7 @@ def cases(draw: st.DrawFn) -> Case:
         init_seed=draw(SEEDS),
         input=_tensor(draw, (batch, features), _values(-3.0, 3.0)),
         target=target,
+        sequence=sequence,
     )
 
 
@@ -252,6 +288,9 @@ def build_model(case: Case) -> mn.Sequential:
     g = torch.Generator().manual_seed(case.init_seed)
     modules: list[mn.Module] = []
     width = case.input.shape[1]
+    if case.sequence is not None:
+        modules += _sequence_modules(case.sequence, g)
+        width = case.sequence.out_features
     for block in case.hidden:
         modules.append(mn.Linear(width, block.width, bias=block.bias, generator=g, dtype=DTYPE))
         if block.batch_norm is not None:
@@ -269,6 +308,33 @@ def build_model(case: Case) -> mn.Sequential:
         width = block.width
     modules.append(mn.Linear(width, case.out_features, bias=case.out_bias, generator=g, dtype=DTYPE))
     return mn.Sequential(*modules).train()
+
+
+def _sequence_modules(spec: SequenceSpec, g: torch.Generator) -> list[mn.Module]:
+    middle: mn.Module
+    if spec.kind == "Permute":
+        middle = mn.Permute([0, 2, 1])
+    elif spec.kind == "Mean":
+        middle = mn.Mean(1)
+    elif spec.kind == "Select":
+        middle = mn.Select(1, spec.index)
+    else:
+        middle = mn.PositionalEmbedding(spec.steps + 1, spec.size, generator=g, dtype=DTYPE)
+        middle.weight.value.copy_(torch.randn(spec.steps + 1, spec.size, generator=g, dtype=DTYPE))
+    return [mn.Unflatten(1, (spec.steps, spec.size)), middle, mn.Flatten(1)]
+
+
+def _sequence_reference(spec: SequenceSpec, x: Tensor, remaining: Iterator[Tensor]) -> Tensor:
+    h = x.reshape(x.shape[0], spec.steps, spec.size)
+    if spec.kind == "Permute":
+        h = h.transpose(1, 2)
+    elif spec.kind == "Mean":
+        h = h.sum(1) / spec.steps
+    elif spec.kind == "Select":
+        h = h[:, spec.index]
+    else:
+        h = h + next(remaining)[: spec.steps]
+    return h.reshape(x.shape[0], -1)
 
 
 def build_criterion(spec: LossSpec) -> mn.Loss:
@@ -321,6 +387,9 @@ def reference_forward(case: Case, x: Tensor, params: Sequence[Tensor]) -> Forwar
     stages: list[Tensor] = []
     kink_gap = math.inf
     h = x
+    if case.sequence is not None:
+        h = _sequence_reference(case.sequence, x, remaining)
+        stages.append(h)
     for block in case.hidden:
         weight = next(remaining)
         h = F.linear(h, weight, next(remaining) if block.bias else None)
