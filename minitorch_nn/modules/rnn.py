@@ -685,6 +685,7 @@ class LSTM(RNNBase):
             :math:`(L, N, D \cdot H)` (N = 1 unbatched), are drawn from ``generator`` layer after
             layer. Default: 0.
         bidirectional: run each layer both ways (D = 2). Default: ``False``.
+        proj_size: accepted for torch's sake, only as 0 (no projection of ``h``). Default: 0.
         generator: random generator for the initial values and the dropout masks. Default: torch's global one.
         device: device of the parameters. Default: torch's default device.
         dtype: floating-point dtype of the parameters. Default: torch's default dtype.
@@ -730,6 +731,38 @@ class LSTM(RNNBase):
 
     gate_count = 4
     has_cell = True
+    proj_size: Final[int]
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        if proj_size != 0:
+            raise ValueError(f"LSTM: proj_size is not supported, expected 0, got {proj_size!r}")
+        self.proj_size = 0
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            generator=generator,
+            device=device,
+            dtype=dtype,
+        )
 
     @override
     def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None) -> None:
