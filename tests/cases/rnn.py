@@ -1,4 +1,4 @@
-"""Registry cases: the recurrent family, ``RNN`` (tanh and relu), ``LSTM`` and ``GRU`` (see tests/cases/__init__.py).
+"""Registry cases: the recurrent family, ``RNN`` (tanh, relu), ``LSTM``, ``GRU`` (see tests/cases/).
 
 Each reference restates the recurrence with plain torch operations, a Python
 loop over the time steps with ``torch.mm``, ``torch.tanh`` and ``torch.sigmoid``,
@@ -7,7 +7,8 @@ torch's order (per layer and direction ``weight_ih``, ``weight_hh``,
 ``bias_ih``, ``bias_hh``) and the drawn sizes. The dropout cases redraw the
 masks between layers from a fresh generator seeded as the module's
 (``DROPOUT_SEED``); the initial-state cases redraw the state from ``STATE_SEED``.
-Sizes: L = ``out`` (2 to 5) steps, or ``out - 1`` (1 to 4) with an initial state, N = ``batch``, H_in = ``features``,
+Sizes: L = ``out`` (2 to 5) steps, or ``out - 1`` (1 to 4) with an initial state,
+N = ``batch``, H_in = ``features``,
 H = ``channels + 1`` (2 to 4; 5 to 7 for relu).
 """
 
@@ -86,7 +87,7 @@ class Setup:
         return d.channels + (4 if self.nonlinearity == "relu" else 1)
 
     def input_shape(self, d: Dims) -> Shape:
-        # From 2 steps (1 with an initial state): else weight_hh gets no gradient, and doubling it shows nothing.
+        # From 2 steps (1 with an initial state): else weight_hh gets no gradient to double.
         length = d.out - 1 if self.initial else d.out
         if not self.batched:
             return (length, d.features)
@@ -95,16 +96,20 @@ class Setup:
     def state(self, d: Dims) -> list[Tensor]:
         """The initial state the case sets: ``[h0]`` or ``[h0, c0]``, drawn from ``STATE_SEED``."""
         g = torch.Generator().manual_seed(STATE_SEED)
-        shape = (self.directions * self.num_layers, d.batch, self.hidden(d))
-        shape = shape if self.batched else (shape[0], shape[2])
+        count_, size = self.directions * self.num_layers, self.hidden(d)
+        shape: Shape = (count_, d.batch, size) if self.batched else (count_, size)
         count = 2 if self.kind == "LSTM" else 1
         return [torch.randn(shape, generator=g, dtype=torch.float64) for _ in range(count)]
 
     def make(self, d: Dims, g: torch.Generator) -> mn.Module:
-        kind: type[mn.RNN] | type[mn.LSTM] | type[mn.GRU]
         module: mn.RNN | mn.LSTM | mn.GRU
         extra = {"nonlinearity": self.nonlinearity} if self.kind == "RNN" else {}
-        kind = {"RNN": mn.RNN, "LSTM": mn.LSTM, "GRU": mn.GRU}[self.kind]
+        kinds: dict[str, type[mn.RNN] | type[mn.LSTM] | type[mn.GRU]] = {
+            "RNN": mn.RNN,
+            "LSTM": mn.LSTM,
+            "GRU": mn.GRU,
+        }
+        kind = kinds[self.kind]
         module = kind(
             d.features,
             self.hidden(d),
