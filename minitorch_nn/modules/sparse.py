@@ -220,15 +220,16 @@ class Embedding(Module):
 
 
 def _norm_settings(max_norm: object, norm_type: object) -> tuple[float | None, float]:
-    """``max_norm`` (``None`` or > 0) and ``norm_type`` checked."""
-    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
-        if value is None and name == "max_norm":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"Embedding: expected {name} to be a number, got {type(value).__name__}")
-        if not value > 0:  # NaN too
-            raise ValueError(f"Embedding: expected {name} > 0, got {value}")
-    return (None if max_norm is None else float(max_norm)), float(norm_type)  # type: ignore[arg-type]  # checked above
+    """``max_norm`` (``None`` or > 0) and ``norm_type`` (> 0) checked, as floats."""
+    return (None if max_norm is None else _positive("max_norm", max_norm)), _positive("norm_type", norm_type)
+
+
+def _positive(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"Embedding: expected {name} to be a number, got {type(value).__name__}")
+    if not value > 0:  # NaN too
+        raise ValueError(f"Embedding: expected {name} > 0, got {value}")
+    return float(value)
 
 
 def _padding_index(padding_idx: object, num_embeddings: int) -> int | None:
