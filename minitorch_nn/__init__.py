@@ -12,6 +12,9 @@ from minitorch_nn.module import LoadResult, Loss, Module, ModuleBase
 from minitorch_nn.modules import (
     ELU,
     GELU,
+    GRU,
+    LSTM,
+    RNN,
     AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
@@ -36,6 +39,7 @@ from minitorch_nn.modules import (
     MaxPool2d,
     Mean,
     MSELoss,
+    MultiheadAttention,
     NLLLoss,
     Permute,
     PositionalEmbedding,
@@ -50,6 +54,7 @@ from minitorch_nn.modules import (
     Tanh,
     Unflatten,
     Upsample,
+    encoder_block,
 )
 from minitorch_nn.network_summary import summary
 from minitorch_nn.optim import (
@@ -71,6 +76,9 @@ from minitorch_nn.spec import NetworkSpec
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "SGD",
     "Adam",
     "AdamW",
@@ -106,6 +114,7 @@ __all__ = [
     "Mean",
     "Module",
     "ModuleBase",
+    "MultiheadAttention",
     "NLLLoss",
     "NetworkSpec",
     "Optimizer",
@@ -132,6 +141,7 @@ __all__ = [
     "data",
     "diagnostics",
     "distributed",
+    "encoder_block",
     "gradcheck",
     "init",
     "plot",

@@ -32,6 +32,7 @@ import contextlib
 import importlib.util
 import inspect
 import io
+import math
 from collections.abc import Iterator
 from typing import Final, overload
 
@@ -48,11 +49,15 @@ from minitorch_nn.parameter import Buffer, Parameter
 
 __all__ = [
     "TorchConcat",
+    "TorchGRU",
+    "TorchLSTM",
     "TorchMean",
     "TorchPermute",
     "TorchPositionalEmbedding",
+    "TorchRNN",
     "TorchResidual",
     "TorchSelect",
+    "TorchSelfAttention",
     "export_onnx",
     "from_torch",
     "to_torch",
@@ -216,6 +221,148 @@ class TorchPositionalEmbedding(nn.Module):
         return f"{self.num_positions}, {self.embedding_dim}, batch_first={self.batch_first}"
 
 
+class TorchSelfAttention(nn.MultiheadAttention):
+    """``minitorch_nn.MultiheadAttention`` in torch.nn: a ``torch.nn.MultiheadAttention`` whose ``forward(x)``
+    is self-attention of one tensor and returns one tensor, so that it fits in a ``torch.nn.Sequential``.
+
+    Same parameters and state names as its base class; ``is_causal`` is a setting (a causal mask is
+    built for each input), ``key_padding_mask`` and ``attn_mask`` are attributes set before
+    ``forward``, as on ``minitorch_nn.MultiheadAttention``. It is ``torch.nn.MultiheadAttention``'s
+    ``forward(x, x, x, need_weights=False)[0]`` with those masks.
+
+    Example:
+        >>> attention = TorchSelfAttention(8, 2, batch_first=True, is_causal=True)
+        >>> x = torch.randn(3, 5, 8)
+        >>> mask = torch.nn.Transformer.generate_square_subsequent_mask(5)
+        >>> expected = torch.nn.MultiheadAttention.forward(attention, x, x, x, attn_mask=mask)[0]
+        >>> torch.allclose(attention(x), expected, atol=1e-6)
+        True
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        batch_first: bool = False,
+        *,
+        is_causal: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(
+            embed_dim,
+            num_heads,
+            dropout,
+            bias,
+            add_bias_kv,
+            add_zero_attn,
+            batch_first=batch_first,
+            device=device,
+            dtype=dtype,
+        )
+        self.is_causal = is_causal
+        self.key_padding_mask: Tensor | None = None
+        self.attn_mask: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]  # one tensor in, one out
+        """Return the self-attention output for ``x`` (torch's, with the masks set on the module)."""
+        mask = self.attn_mask
+        if self.is_causal:
+            if mask is not None:
+                raise ValueError("TorchSelfAttention: expected attn_mask None with is_causal=True")
+            length = x.shape[1] if x.dim() == 3 and self.batch_first else x.shape[0]
+            mask = torch.ones(length, length, dtype=torch.bool, device=x.device).triu_(1)
+            padding = self.key_padding_mask
+            if padding is not None and padding.is_floating_point():  # one kind of mask, as torch wants
+                blocked = torch.zeros(mask.shape, dtype=padding.dtype, device=x.device)
+                mask = blocked.masked_fill_(mask, -math.inf)
+        output: Tensor = super().forward(
+            x, x, x, key_padding_mask=self.key_padding_mask, need_weights=False, attn_mask=mask
+        )[0]
+        return output
+
+
+class TorchRNN(nn.RNN):
+    """``minitorch_nn.RNN`` in torch.nn: a ``torch.nn.RNN`` whose ``forward(input)`` returns the output only,
+    so that it fits in a ``torch.nn.Sequential``; the initial state is read from ``initial_state`` and
+    the final state kept in ``last_state``, as on ``minitorch_nn.RNN``. Same settings, parameters and
+    state names as its base class.
+
+    Example:
+        >>> rnn = TorchRNN(3, 4, batch_first=True)
+        >>> x = torch.randn(2, 5, 3)
+        >>> output, h_n = torch.nn.RNN.forward(rnn, x)
+        >>> torch.equal(rnn(x), output), torch.equal(rnn.last_state, h_n)
+        (True, True)
+    """
+
+    initial_state: Tensor | None = None
+    last_state: Tensor | None = None
+
+    def forward(self, input: Tensor) -> Tensor:  # type: ignore[override]  # one tensor in, one out
+        """Return torch's output for ``input`` from ``initial_state``; keep ``h_n`` in ``last_state``."""
+        output, self.last_state = super().forward(input, self.initial_state)
+        return output
+
+
+class TorchLSTM(nn.LSTM):
+    """``minitorch_nn.LSTM`` in torch.nn: a ``torch.nn.LSTM`` whose ``forward(input)`` returns the output
+    only, with ``(h_0, c_0)`` read from ``initial_state`` and ``(h_n, c_n)`` kept in ``last_state``, as
+    on ``minitorch_nn.LSTM``. Same settings, parameters and state names as its base class.
+
+    Example:
+        >>> lstm = TorchLSTM(3, 4)
+        >>> lstm.initial_state = (torch.zeros(1, 2, 4), torch.ones(1, 2, 4))
+        >>> x = torch.randn(5, 2, 3)
+        >>> output, (h_n, c_n) = torch.nn.LSTM.forward(lstm, x, lstm.initial_state)
+        >>> torch.equal(lstm(x), output), torch.equal(lstm.last_state[1], c_n)
+        (True, True)
+    """
+
+    initial_state: tuple[Tensor, Tensor] | None = None
+    last_state: tuple[Tensor, Tensor] | None = None
+
+    def forward(self, input: Tensor) -> Tensor:  # type: ignore[override]  # one tensor in, one out
+        """Return the output for ``input`` from ``initial_state``; keep ``(h_n, c_n)`` in ``last_state``."""
+        output, self.last_state = super().forward(input, self.initial_state)
+        return output
+
+
+class TorchGRU(nn.GRU):
+    """``minitorch_nn.GRU`` in torch.nn: a ``torch.nn.GRU`` whose ``forward(input)`` returns the output only,
+    with ``h_0`` read from ``initial_state`` and ``h_n`` kept in ``last_state``, as on
+    ``minitorch_nn.GRU``. Same settings, parameters and state names as its base class.
+
+    Example:
+        >>> gru = TorchGRU(3, 4)
+        >>> x = torch.randn(5, 3)  # unbatched
+        >>> output, h_n = torch.nn.GRU.forward(gru, x)
+        >>> torch.equal(gru(x), output), gru.last_state.shape
+        (True, torch.Size([1, 4]))
+    """
+
+    initial_state: Tensor | None = None
+    last_state: Tensor | None = None
+
+    def forward(self, input: Tensor) -> Tensor:  # type: ignore[override]  # one tensor in, one out
+        """Return torch's output for ``input`` from ``initial_state``; keep ``h_n`` in ``last_state``."""
+        output, self.last_state = super().forward(input, self.initial_state)
+        return output
+
+
+def _state_copy(state: object) -> Tensor | tuple[Tensor, ...] | None:
+    """A copy of a recurrent module's ``initial_state`` (a tensor, a tuple of them, or ``None``)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, tuple):
+        return tuple(part.detach().clone() for part in state)
+    return None
+
+
 # The leaves: each public layer and loss of the library, and the torch.nn class of the same name.
 _TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
     kind: getattr(nn, name)
@@ -228,8 +375,15 @@ _TO_TORCH: Final[dict[type[ModuleBase], type[nn.Module]]] = {
     library.Select: TorchSelect,
     library.Mean: TorchMean,
     library.PositionalEmbedding: TorchPositionalEmbedding,
+    # torch's recurrent layers return (output, state): twins that return the output, as ours
+    library.RNN: TorchRNN,
+    library.LSTM: TorchLSTM,
+    library.GRU: TorchGRU,
 }
-_FROM_TORCH: Final[dict[type[nn.Module], type[ModuleBase]]] = {twin: ours for ours, twin in _TO_TORCH.items()}
+_ATTENTION: Final = (nn.MultiheadAttention, TorchSelfAttention)  # from_torch: both convert to ours
+_FROM_TORCH: Final[dict[type[nn.Module], type[ModuleBase]]] = {
+    twin: ours for ours, twin in _TO_TORCH.items()
+} | {nn.RNN: library.RNN, nn.LSTM: library.LSTM, nn.GRU: library.GRU}  # torch's own convert too
 
 # Constructor arguments that are not settings of the computation.
 # torch folds size_average and reduce into reduction, and keeps neither. Embedding's _weight is the
@@ -274,9 +428,16 @@ def _settings(kind: type) -> dict[str, object]:
     if found is None:
         found = {}
         init = kind.__init__  # type: ignore[misc]  # the class's own constructor, not an instance's
+        skip = _NOT_SETTINGS
+        if issubclass(kind, nn.RNNBase):
+            # torch's RNN, LSTM and GRU take (*args, **kwargs) and pass them on to RNNBase.__init__ after
+            # its mode; RNN takes nonlinearity too (as its fourth argument).
+            init, skip = nn.RNNBase.__init__, _NOT_SETTINGS | {"mode"}
+            if issubclass(kind, nn.RNN):
+                found["nonlinearity"] = "tanh"
         for index, parameter in enumerate(inspect.signature(init).parameters.values()):
             variadic = parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-            if index > 0 and not variadic and parameter.name not in _NOT_SETTINGS:
+            if index > 0 and not variadic and parameter.name not in skip:
                 found[parameter.name] = parameter.default
         _SETTINGS[kind] = found
     return found
@@ -310,6 +471,12 @@ def _same(value: object, default: object) -> bool:
             and torch.equal(value, default.to(value))
         )
     return bool(value == default)
+
+
+def _masks(module: object) -> tuple[Tensor | None, Tensor | None]:
+    """Copies of the ``key_padding_mask`` and ``attn_mask`` set on an attention module (``None`` if unset)."""
+    masks = (getattr(module, "key_padding_mask", None), getattr(module, "attn_mask", None))
+    return tuple(None if m is None else m.detach().clone() for m in masks)  # type: ignore[return-value]
 
 
 def _own_state(module: ModuleBase) -> dict[str, Parameter | Buffer]:
@@ -348,6 +515,8 @@ class _ToTorch:
             twin = TorchResidual(self.convert(module.body, _join(path, "body")), shortcut)
         elif isinstance(module, Concat) and kind is Concat:
             twin = TorchConcat(list(self._children(module, path)), module.dim)
+        elif isinstance(module, library.MultiheadAttention) and kind is library.MultiheadAttention:
+            twin = self._attention(module, path)
         elif kind in _TO_TORCH:
             twin = self._leaf(module, path)
         else:
@@ -358,6 +527,25 @@ class _ToTorch:
     def _children(self, module: ModuleBase, path: str) -> Iterator[nn.Module]:
         for name, child in module.named_children():
             yield self.convert(child, _join(path, name))
+
+    def _attention(self, module: "library.MultiheadAttention", path: str) -> nn.Module:
+        """A ``TorchSelfAttention`` with ``module``'s settings and state (``out_proj`` is a child)."""
+        with torch.device("meta"):  # no initialisation work: every tensor is replaced below
+            twin = TorchSelfAttention(
+                module.embed_dim,
+                module.num_heads,
+                module.dropout,
+                module.bias,
+                module.add_bias_kv,
+                module.add_zero_attn,
+                module.batch_first,
+                is_causal=module.is_causal,
+            )
+        self._copy_state(module, twin, path)
+        self._copy_state(module.out_proj, twin.out_proj, _join(path, "out_proj"))
+        twin.out_proj.training = module.out_proj.training
+        twin.key_padding_mask, twin.attn_mask = _masks(module)
+        return twin
 
     def _leaf(self, module: ModuleBase, path: str) -> nn.Module:
         kind, twin_kind = type(module), _TO_TORCH[type(module)]
@@ -386,6 +574,8 @@ class _ToTorch:
         except (TypeError, ValueError) as error:
             raise ValueError(f"{_where(path)}{module!r} has no torch.nn counterpart: {error}") from error
         self._copy_state(module, twin, path)
+        if isinstance(twin, TorchRNN | TorchLSTM | TorchGRU):
+            twin.initial_state = _state_copy(getattr(module, "initial_state", None))  # type: ignore[assignment]
         return twin
 
     def _copy_state(self, module: ModuleBase, twin: nn.Module, path: str) -> None:
@@ -428,6 +618,10 @@ class _FromTorch:
             ours = Residual(body, shortcut)
         elif isinstance(module, TorchConcat) and kind is TorchConcat:
             ours = Concat(*self._children(module, path, "minitorch_nn.interop.TorchConcat"), dim=module.dim)
+        elif isinstance(module, nn.MultiheadAttention) and kind in _ATTENTION:
+            ours = self._attention(module, path)
+        elif isinstance(module, nn.TransformerEncoderLayer) and kind is nn.TransformerEncoderLayer:
+            ours = self._encoder_layer(module, path)
         elif kind in _FROM_TORCH:
             ours = self._leaf(module, path)
         else:
@@ -435,6 +629,61 @@ class _FromTorch:
         ours.training = module.training
         self.modules[id(module)] = ours
         return ours
+
+    def _attention(self, module: nn.MultiheadAttention, path: str) -> "library.MultiheadAttention":
+        if not module._qkv_same_embed_dim:
+            raise ValueError(
+                f"{_where(path)}torch.nn.MultiheadAttention with kdim={module.kdim}, vdim={module.vdim} has "
+                f"no minitorch_nn counterpart (embed_dim={module.embed_dim}: the packed projection only)"
+            )
+        ours = library.MultiheadAttention(
+            module.embed_dim,
+            module.num_heads,
+            module.dropout,
+            module.in_proj_bias is not None,
+            module.bias_k is not None,
+            module.add_zero_attn,
+            batch_first=module.batch_first,
+            is_causal=bool(getattr(module, "is_causal", False)),
+        )
+        self._copy_state(module, ours, path)
+        self._copy_state(module.out_proj, ours.out_proj, _join(path, "out_proj"))
+        ours.out_proj.training = module.out_proj.training
+        ours.key_padding_mask, ours.attn_mask = _masks(module)
+        return ours
+
+    def _encoder_layer(self, module: nn.TransformerEncoderLayer, path: str) -> Sequential:
+        """The layer as a composition of parts: ``encoder_block``'s for ``norm_first`` and dropout 0.
+
+        Pre-norm: ``Sequential(Residual(Sequential(norm1, self_attn, Dropout)), Residual(Sequential(
+        norm2, linear1, activation, [Dropout,] linear2, Dropout)))`` (the inner Dropout only where
+        torch's ``dropout`` is not 0); post-norm: ``Sequential(Residual(Sequential(self_attn, Dropout)),
+        norm1, Residual(Sequential(linear1, activation, [Dropout,] linear2, Dropout)), norm2)``.
+        """
+        activation = module.activation
+        act: Module
+        if activation is torch.nn.functional.gelu or type(activation) is nn.GELU:
+            act = library.GELU(getattr(activation, "approximate", "none"))
+        elif activation is torch.nn.functional.relu or type(activation) is nn.ReLU:
+            act = library.ReLU()
+        else:
+            raise ValueError(
+                f"{_where(path)}torch.nn.TransformerEncoderLayer with activation {activation!r} has no "
+                "minitorch_nn counterpart (gelu or relu)"
+            )
+        attention = self._attention(module.self_attn, _join(path, "self_attn"))
+        norm1, norm2, linear1, linear2 = (
+            self._layer(getattr(module, name), _join(path, name))
+            for name in ("norm1", "norm2", "linear1", "linear2")
+        )
+        inner = [library.Dropout(module.dropout.p)] if module.dropout.p else []
+        feedforward = [linear1, act, *inner, linear2, library.Dropout(module.dropout2.p)]
+        attend = [attention, library.Dropout(module.dropout1.p)]
+        if module.norm_first:
+            ours = Sequential(Residual(Sequential(norm1, *attend)), Residual(Sequential(norm2, *feedforward)))
+        else:
+            ours = Sequential(Residual(Sequential(*attend)), norm1, Residual(Sequential(*feedforward)), norm2)
+        return ours.train(module.training)
 
     def _layer(self, module: nn.Module, path: str) -> Module:
         ours = self.convert(module, path)
@@ -479,6 +728,8 @@ class _FromTorch:
                 f"{_where(path)}{name_of} has no minitorch_nn counterpart with these settings: {error}"
             ) from error
         self._copy_state(module, converted, path)
+        if isinstance(converted, library.RNN | library.LSTM | library.GRU):
+            converted.initial_state = _state_copy(getattr(module, "initial_state", None))  # type: ignore[assignment]
         return converted
 
     def _copy_state(self, module: nn.Module, ours: ModuleBase, path: str) -> None:
@@ -524,6 +775,8 @@ def to_torch(module: ModuleBase) -> nn.Module:
     ``Sequential`` becomes ``torch.nn.Sequential``, ``Residual`` ``TorchResidual``,
     ``Concat`` ``TorchConcat``, every other layer or loss the ``torch.nn`` class of
     its name, built with the same settings. Parameters and buffers are copies.
+    ``MultiheadAttention`` becomes ``TorchSelfAttention`` (a ``torch.nn.MultiheadAttention``
+    whose ``forward`` takes and returns one tensor, with the masks set on the module).
 
     Args:
         module: a layer, a loss or a network of them.
@@ -583,6 +836,10 @@ def from_torch(module: nn.Module) -> ModuleBase:
     ``1``, ...), ``TorchResidual``, ``TorchConcat`` and every ``torch.nn`` layer or
     loss with a minitorch_nn class of the same name convert. Parameters and
     buffers are copies; gradients start at zero.
+    ``torch.nn.MultiheadAttention`` (``kdim = vdim = embed_dim``) and ``TorchSelfAttention``
+    become ``MultiheadAttention``; a ``torch.nn.TransformerEncoderLayer`` (gelu or relu) becomes
+    its composition of parts, as ``encoder_block`` builds it (with a ``Dropout`` after the
+    activation where its dropout is not 0), whose state names are the composition's.
 
     Args:
         module: a ``torch.nn`` layer, loss, or network of them.

@@ -32,7 +32,10 @@ def over(cases: list[ModuleCase]) -> pytest.MarkDecorator:
 
 
 def _has_live_dropout(module: mn.Module | mn.Loss) -> bool:
-    return any(isinstance(m, mn.Dropout) and m.training for m in module.modules())
+    return any(
+        isinstance(m, mn.Dropout | mn.MultiheadAttention | mn.RNN | mn.LSTM | mn.GRU) and m.training
+        for m in module.modules()
+    )
 
 
 def _built(case: ModuleCase, g: torch.Generator) -> tuple[mn.Module | mn.Loss, Tensor, Tensor | None]:

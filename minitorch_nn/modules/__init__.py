@@ -9,6 +9,8 @@ parameter gradients into each ``Parameter.grad``.
 - ``loss``: regression and classification losses
 - ``conv``, ``pooling``, ``upsampling``, ``normalization``, ``dropout``
 - ``container``: ``Sequential``, ``Residual``, ``Concat``
+- ``rnn``: ``RNN``, ``LSTM``, ``GRU`` (backpropagation through time)
+- ``attention``: ``MultiheadAttention``, and ``encoder_block`` (a transformer block composed of parts)
 - ``sparse``: ``Embedding``, ``PositionalEmbedding``
 - ``shape``: ``Unflatten``, ``Permute``, ``Select``, ``Mean``
 """
@@ -26,6 +28,7 @@ from minitorch_nn.modules.activation import (
     Softplus,
     Tanh,
 )
+from minitorch_nn.modules.attention import MultiheadAttention, encoder_block
 from minitorch_nn.modules.container import Concat, Residual, Sequential
 from minitorch_nn.modules.conv import Conv2d, ConvTranspose2d
 from minitorch_nn.modules.dropout import Dropout, Dropout2d
@@ -41,6 +44,7 @@ from minitorch_nn.modules.loss import (
 )
 from minitorch_nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minitorch_nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minitorch_nn.modules.rnn import GRU, LSTM, RNN
 from minitorch_nn.modules.shape import Mean, Permute, Select, Unflatten
 from minitorch_nn.modules.sparse import Embedding, PositionalEmbedding
 from minitorch_nn.modules.upsampling import Upsample
@@ -48,6 +52,9 @@ from minitorch_nn.modules.upsampling import Upsample
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
@@ -72,6 +79,7 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Mean",
+    "MultiheadAttention",
     "NLLLoss",
     "Permute",
     "PositionalEmbedding",
@@ -86,4 +94,5 @@ __all__ = [
     "Tanh",
     "Unflatten",
     "Upsample",
+    "encoder_block",
 ]
