@@ -280,8 +280,11 @@ class TorchSelfAttention(nn.MultiheadAttention):
             if padding is not None and padding.is_floating_point():  # one kind of mask, as torch wants
                 blocked = torch.zeros(mask.shape, dtype=padding.dtype, device=x.device)
                 mask = blocked.masked_fill_(mask, -math.inf)
+        padding = self.key_padding_mask
+        if padding is not None and padding.numel() == 0:  # an empty batch: nothing to mask (torch fails)
+            padding = None
         output: Tensor = super().forward(
-            x, x, x, key_padding_mask=self.key_padding_mask, need_weights=False, attn_mask=mask
+            x, x, x, key_padding_mask=padding, need_weights=False, attn_mask=mask
         )[0]
         return output
 

@@ -119,9 +119,10 @@ def test_every_module_refuses_backward_before_forward(case: ModuleCase, generato
     module, input, _, _ = case.build(generator)
     # A container's message names the child that found the missing cache; a branching container,
     # whose repr spans lines, names itself as "Residual" or "Concat(dim=1)".
-    expected = repr(module[-1]) if isinstance(module, mn.Sequential) else repr(module)
-    if isinstance(module, mn.Residual | mn.Concat):
-        expected = type(module).__name__ + (f"(dim={module.dim})" if isinstance(module, mn.Concat) else "")
+    last = module[-1] if isinstance(module, mn.Sequential) else module  # a Sequential's last child
+    expected = repr(last)
+    if isinstance(last, mn.Residual | mn.Concat):
+        expected = type(last).__name__ + (f"(dim={last.dim})" if isinstance(last, mn.Concat) else "")
     with pytest.raises(RuntimeError, match=re.escape(f"{expected}: backward called before forward")):
         module.backward() if isinstance(module, mn.Loss) else module.backward(input)
 

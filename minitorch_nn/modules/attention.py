@@ -317,7 +317,7 @@ class MultiheadAttention(Module):
             parts.append(keys.new_zeros(n, h, 1, d))
         if len(parts) == 1:
             return keys.reshape(n * h, s, d)
-        return torch.cat(parts, dim=2).view(n * h, -1, d)
+        return torch.cat(parts, dim=2).view(n * h, s + len(parts) - 1, d)
 
     @override
     def forward(self, input: Tensor, key: Tensor | None = None, value: Tensor | None = None) -> Tensor:
@@ -342,13 +342,13 @@ class MultiheadAttention(Module):
             size = k.shape[1]
             broadcast = mask.shape[0] == 1 and mask.shape[1] == 1
             bias = (
-                mask.view(1, -1, size)
+                mask.view(1, mask.shape[2], size)
                 if broadcast
                 else mask.expand(n, h, length, size).reshape(n * h, length, size)
             )
             scores = torch.baddbmm(bias, q, k.transpose(1, 2), alpha=scale)
         attention = torch.softmax(scores, dim=-1)
-        self.attention_weights = attention.view(*((h,) if unbatched else (n, h)), length, -1)
+        self.attention_weights = attention.view(*((h,) if unbatched else (n, h)), length, k.shape[1])
         weights = attention
         self._cache = {"q": q, "k": k, "v": v, "attention": attention, **inputs}
         drop = self._draw(attention)
@@ -455,11 +455,12 @@ class MultiheadAttention(Module):
     ) -> tuple[Tensor, Tensor, Tensor]:
         """The ``(N, H, length, d)`` gradients of the projected queries, keys, values; adds bias_k/v's."""
         h, d = self.num_heads, self.head_dim
-        grad_k4, grad_v4 = grad_k.view(n, h, -1, d), grad_v.view(n, h, -1, d)
+        size = grad_k.shape[1]  # S plus the appended keys
+        grad_k4, grad_v4 = grad_k.view(n, h, size, d), grad_v.view(n, h, size, d)
         for grad, extra in ((grad_k4, self.bias_k), (grad_v4, self.bias_v)):
             if extra is not None:
                 extra.grad.add_(grad[:, :, s].sum(0).view(1, 1, self.embed_dim))
-        return grad_q.view(n, h, -1, d), grad_k4[:, :, :s], grad_v4[:, :, :s]
+        return grad_q.view(n, h, grad_q.shape[1], d), grad_k4[:, :, :s], grad_v4[:, :, :s]
 
     def _input_grads(
         self, grads: tuple[Tensor, Tensor, Tensor], seq_first: bool, need_input: bool
@@ -558,14 +559,14 @@ def encoder_block(
         Sequential(
           (0): Residual(
             (body): Sequential(
-              (0): LayerNorm((16,), eps=1e-05, elementwise_affine=True)
+              (0): LayerNorm((16,), eps=1e-05, elementwise_affine=True, bias=True)
               (1): MultiheadAttention(embed_dim=16, num_heads=4, batch_first=True)
               (2): Dropout(p=0.0, inplace=False)
             )
           )
           (1): Residual(
             (body): Sequential(
-              (0): LayerNorm((16,), eps=1e-05, elementwise_affine=True)
+              (0): LayerNorm((16,), eps=1e-05, elementwise_affine=True, bias=True)
               (1): Linear(in_features=16, out_features=32)
               (2): GELU(approximate='none')
               (3): Linear(in_features=32, out_features=16)

@@ -45,8 +45,8 @@ class _Setting:
 
 def _padding_mask(batch: int, length: int) -> Tensor:
     """True (ignore) for the last ``n % 3`` keys of sample ``n``; key 0 is never masked."""
-    keys = torch.arange(length)
-    return torch.stack([(keys >= length - n % 3) & (keys > 0) for n in range(batch)])
+    keys, samples = torch.arange(length), torch.arange(batch).unsqueeze(1)
+    return (keys >= length - samples % 3) & (keys > 0)
 
 
 def _mask_for(setting: _Setting, batch: int, length: int) -> Tensor:
