@@ -331,6 +331,11 @@ class MultiheadAttention(Module):
         value = input if value is None else value
         unbatched = self._check_inputs(input, key, value)
         n, length, s = self._sizes(input, key)
+        if s == 0 and length > 0 and not (self.add_bias_kv or self.add_zero_attn):
+            raise ValueError(
+                f"{self!r}: expected at least one key, got key of shape {shape_str(key)}; a query's weights "
+                "over no keys are 0/0 (torch returns zeros)"
+            )
         seq_first = self._seq_first(unbatched)
         mask = self._mask(n, length, s, unbatched, input)
         q, k, v, inputs = self._project(input, key, value, n, length, s, seq_first)

@@ -133,6 +133,17 @@ def test_a_query_with_every_key_masked_is_refused() -> None:
         attention(torch.zeros(N, L, E))
 
 
+def test_a_query_without_keys_is_refused() -> None:
+    attention = mn.MultiheadAttention(E, H, batch_first=True)
+    message = (
+        "MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True): expected at least one key, got key "
+        "of shape (3, 0, 8); a query's weights over no keys are 0/0 (torch returns zeros)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        attention(torch.zeros(N, L, E), torch.zeros(N, 0, E), torch.zeros(N, 0, E))
+    assert attention(torch.zeros(N, 0, E)).shape == (N, 0, E)  # no queries: nothing to attend
+
+
 def test_masks_are_checked() -> None:
     attention = mn.MultiheadAttention(E, H)
     attention.key_padding_mask = torch.zeros(N, L + 1, dtype=torch.bool)
