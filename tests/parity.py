@@ -157,12 +157,43 @@ def _attention_call(
     return actual, output
 
 
+def _recurrent_call(
+    ours: ModuleBase, result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """RNN, LSTM, GRU: torch's ``forward(input, hx)`` returns ``(output, h_n)`` (LSTM: ``(h_n, c_n)``);
+    ours takes ``hx`` as ``initial_state``, returns the output and keeps the final state in ``last_state``,
+    compared here with torch's."""
+    options = dict(kwargs)
+    input = args[0] if args else options.pop("input")
+    hx = args[1] if len(args) > 1 else options.pop("hx", None)
+    if options:
+        raise ValueError(f"{type(ours).__name__}: forward takes no {sorted(options)}")
+    ours.initial_state = hx  # type: ignore[attr-defined]  # RNN, LSTM and GRU have it
+    actual = ours(input)  # type: ignore[operator]  # a Module
+    output, final = result
+    last = ours.last_state  # type: ignore[attr-defined]
+    for index, (mine, theirs) in enumerate(
+        zip(
+            last if isinstance(last, tuple) else (last,),
+            final if isinstance(final, tuple) else (final,),
+            strict=True,
+        )
+    ):
+        _close(mine, theirs.detach(), f"final state {('h_n', 'c_n')[index]}")
+    return actual, output
+
+
 #: Per module name: how torch's forward call of a sample maps onto ours, for modules whose forward
 #: takes more than one tensor or returns more than one. ``adapter(ours, torch_result, args, kwargs)``
 #: runs ours and returns ``(our output, torch's output tensor)``.
 CALL_ADAPTERS: dict[
     str, Callable[[ModuleBase, Any, tuple[Any, ...], dict[str, Any]], tuple[torch.Tensor, torch.Tensor]]
-] = {"MultiheadAttention": _attention_call}
+] = {
+    "MultiheadAttention": _attention_call,
+    "RNN": _recurrent_call,
+    "LSTM": _recurrent_call,
+    "GRU": _recurrent_call,
+}
 
 
 def run_module_sample(sample: ModuleSample) -> None:

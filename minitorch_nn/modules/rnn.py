@@ -50,6 +50,7 @@ class _Trace:
     gates: Tensor
     cells: Tensor | None = None
     extra: Tensor | None = None
+    unprojected: Tensor | None = None  # LSTM with proj_size: o * tanh(c_t) before W_hr, (L, N, H)
 
     def steps(self) -> list[tuple[int, int, int]]:
         """``(t, previous slot, new slot)`` for each step, in the order the recurrence runs."""
@@ -73,6 +74,9 @@ def _fill(slot: Tensor, value: Tensor | None) -> None:
         slot.zero_()
     else:
         slot.copy_(value)
+
+
+_STEMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass(slots=True)
@@ -137,7 +141,7 @@ class RNNBase(Module):
         self.initial_state: State | None = None
         self.last_state: State | None = None
         self.grad_initial_state: State | None = None
-        self._names: list[tuple[str, ...]] = []
+        self._names: list[dict[str, str]] = []  # per layer-direction: stem -> parameter name
         self._make_parameters(generator, device, dtype)
         self._layers: list[_Layer] | None = None
         self._layout: tuple[int, int, bool] | None = None  # (L, N, batched) of the last forward
@@ -148,21 +152,28 @@ class RNNBase(Module):
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    @property
+    def _output_size(self) -> int:
+        """The size of ``h``: ``hidden_size`` (LSTM: ``proj_size`` if not 0)."""
+        return self.hidden_size
+
     def _make_parameters(
         self, generator: torch.Generator | None, device: torch.device | str | None, dtype: torch.dtype | None
     ) -> None:
         """torch's parameters, in torch's order, each drawn from U(-k, k), k = 1/sqrt(hidden_size)."""
         rows, bound = self.gate_count * self.hidden_size, 1.0 / math.sqrt(self.hidden_size)
         for layer in range(self.num_layers):
-            width = self.input_size if layer == 0 else self._directions * self.hidden_size
+            width = self.input_size if layer == 0 else self._directions * self._output_size
             for direction in range(self._directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (rows, width),
-                    "weight_hh": (rows, self.hidden_size),
+                    "weight_hh": (rows, self._output_size),
                 }
                 if self.bias:
                     shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                if self._output_size != self.hidden_size:
+                    shapes.update(weight_hr=(self._output_size, self.hidden_size))
                 for stem, shape in shapes.items():
                     value = torch.empty(shape, device=device, dtype=dtype)
                     setattr(
@@ -170,12 +181,13 @@ class RNNBase(Module):
                         stem + suffix,
                         Parameter(init.uniform_(value, -bound, bound, generator=generator)),
                     )
-                self._names.append(tuple(stem + suffix for stem in shapes))
+                self._names.append({stem: stem + suffix for stem in shapes})
 
     def _parameters_of(self, index: int) -> tuple[Parameter, Parameter, Parameter | None, Parameter | None]:
         """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer-direction ``index`` (no bias: ``None``)."""
-        found = [getattr(self, name) for name in self._names[index]]
-        return found[0], found[1], found[2] if self.bias else None, found[3] if self.bias else None
+        names = self._names[index]
+        found = [None if stem not in names else getattr(self, names[stem]) for stem in _STEMS]
+        return found[0], found[1], found[2], found[3]  # type: ignore[return-value]  # weights always exist
 
     @override
     def shared_copy(self) -> Self:
@@ -234,9 +246,10 @@ class RNNBase(Module):
             return x.squeeze(1)
         return x.transpose(0, 1) if self.batch_first else x
 
-    def _state_shape(self, batch: int, batched: bool) -> tuple[int, ...]:
-        count = self._directions * self.num_layers
-        return (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
+    def _state_shape(self, batch: int, batched: bool, size: int | None = None) -> tuple[int, ...]:
+        """The shape of ``h_0`` (of ``size`` features: default the size of ``h``)."""
+        count, size = self._directions * self.num_layers, self._output_size if size is None else size
+        return (count, batch, size) if batched else (count, size)
 
     def _initial(self, batch: int, batched: bool, like: Tensor) -> list[tuple[Tensor, Tensor | None]] | None:
         """``initial_state`` checked, as ``(h0, c0)`` per layer-direction, each ``(N, H)`` (or ``None``)."""
@@ -252,13 +265,13 @@ class RNNBase(Module):
             parts = state
         else:
             parts = (state,)  # type: ignore[assignment]  # a tuple is refused by _check_state below
-        shape = self._state_shape(batch, batched)
-        for name, part in zip(("h0", "c0"), parts, strict=False):
+        shapes = (self._state_shape(batch, batched), self._state_shape(batch, batched, self.hidden_size))
+        for name, part, shape in zip(("h0", "c0"), parts, shapes, strict=False):
             self._check_state(
                 part, shape, f"initial_state {name}" if self.has_cell else "initial_state", like
             )
         views = [part if batched else part.unsqueeze(1) for part in parts]
-        return [(views[0][i], views[1][i] if self.has_cell else None) for i in range(shape[0])]
+        return [(views[0][i], views[1][i] if self.has_cell else None) for i in range(shapes[0][0])]
 
     def _check_state(self, tensor: object, shape: tuple[int, ...], what: str, like: Tensor) -> None:
         if not isinstance(tensor, torch.Tensor):
@@ -294,15 +307,15 @@ class RNNBase(Module):
         """One layer and direction: the input projection of all steps in one product, then the recurrence."""
         weight_ih, weight_hh, bias_ih, bias_hh = self._parameters_of(index)
         gates = self._project(flat, weight_ih.value, bias_ih, bias_hh).view(length, batch, -1)
-        states = flat.new_empty((length + 1, batch, self.hidden_size))
+        states = flat.new_empty((length + 1, batch, self._output_size))
         trace = _Trace(reverse, states, gates)
         first = length if reverse else 0
         h0, c0 = (None, None) if initial is None else initial[state_index]
         _fill(states[first], h0)
         if self.has_cell:
-            trace.cells = torch.empty_like(states)
+            trace.cells = flat.new_empty((length + 1, batch, self.hidden_size))
             _fill(trace.cells[first], c0)
-        self._recur(trace, weight_hh.value, None if bias_hh is None else bias_hh.value)
+        self._recur(trace, weight_hh.value, None if bias_hh is None else bias_hh.value, index)
         return trace
 
     def _project(
@@ -313,7 +326,7 @@ class RNNBase(Module):
             return torch.mm(flat, weight.t())
         return torch.addmm(bias_ih.value + bias_hh.value, flat, weight.t())
 
-    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None) -> None:
+    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None, index: int) -> None:
         raise NotImplementedError
 
     def _join(self, traces: list[_Trace]) -> Tensor:
@@ -358,7 +371,7 @@ class RNNBase(Module):
         if layers is None or self._layout is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         length, batch, batched = self._layout
-        width = self._directions * self.hidden_size
+        width = self._directions * self._output_size
         shape = (
             (length, width)
             if not batched
@@ -385,7 +398,7 @@ class RNNBase(Module):
             grad_x: Tensor | None = None
             for direction, trace in enumerate(record.traces):
                 index = layer * self._directions + direction
-                hidden = slice(direction * self.hidden_size, (direction + 1) * self.hidden_size)
+                hidden = slice(direction * self._output_size, (direction + 1) * self._output_size)
                 grad_x, grads = self._layer_backward(
                     index, record, trace, upstream[:, :, hidden], finals[index], grad_x, wanted
                 )
@@ -405,7 +418,7 @@ class RNNBase(Module):
         count = self._directions * self.num_layers
         if grad_state is None:
             return [(None, None)] * count
-        shape = self._state_shape(batch, batched)
+        shapes = (self._state_shape(batch, batched), self._state_shape(batch, batched, self.hidden_size))
         if self.has_cell:
             if not (isinstance(grad_state, tuple) and len(grad_state) == 2):
                 raise TypeError(
@@ -416,7 +429,7 @@ class RNNBase(Module):
         else:
             parts = (grad_state,)  # type: ignore[assignment]  # a tuple is refused by _check_state below
         like = self._parameters_of(0)[0].value
-        for name, part in zip(("h_n", "c_n"), parts, strict=False):
+        for name, part, shape in zip(("h_n", "c_n"), parts, shapes, strict=False):
             self._check_state(part, shape, f"grad_state {name}" if self.has_cell else "grad_state", like)
         views = [part if batched else part.unsqueeze(1) for part in parts]
         return [(views[0][i], views[1][i] if self.has_cell else None) for i in range(count)]
@@ -443,7 +456,7 @@ class RNNBase(Module):
         """One layer and direction: the recurrence step by step, then each gradient as one product."""
         weight_ih, weight_hh, bias_ih, bias_hh = self._parameters_of(index)
         grad_gates, grad_hidden_gates, initial = self._bptt(
-            trace, upstream, final, weight_hh.value, self._given_initial
+            trace, upstream, final, weight_hh.value, self._given_initial, index
         )
         length = trace.gates.shape[0]
         rows = self.gate_count * self.hidden_size
@@ -457,7 +470,7 @@ class RNNBase(Module):
         if hidden.shape[0] > 0:
             product = torch.mm(
                 hidden.reshape(-1, rows).t(),
-                previous.reshape(-1, self.hidden_size),
+                previous.reshape(-1, self._output_size),
                 out=self._scratch(weight_hh),
             )
             self._add(weight_hh, product)
@@ -480,6 +493,7 @@ class RNNBase(Module):
         final: tuple[Tensor | None, Tensor | None],
         weight_hh: Tensor,
         need_initial: bool,
+        index: int,
     ) -> tuple[Tensor, Tensor, tuple[Tensor | None, Tensor | None]]:
         """The backward loop of one layer and direction.
 
@@ -511,6 +525,8 @@ class RNNBase(Module):
     @override
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self._output_size != self.hidden_size:
+            text += f", proj_size={self._output_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -613,7 +629,7 @@ class RNN(RNNBase):
         )
 
     @override
-    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None) -> None:
+    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None, index: int) -> None:
         states, pre = trace.states.unbind(0), trace.gates.unbind(0)
         weight_t, relu = weight_hh.t(), self.nonlinearity == "relu"
         for t, previous, new in trace.steps():
@@ -631,6 +647,7 @@ class RNN(RNNBase):
         final: tuple[Tensor | None, Tensor | None],
         weight_hh: Tensor,
         need_initial: bool,
+        index: int,
     ) -> tuple[Tensor, Tensor, tuple[Tensor | None, Tensor | None]]:
         outputs = trace.outputs(trace.states)
         # The activation's derivative at every step at once: 1 - h^2, or [h > 0].
@@ -685,7 +702,9 @@ class LSTM(RNNBase):
             :math:`(L, N, D \cdot H)` (N = 1 unbatched), are drawn from ``generator`` layer after
             layer. Default: 0.
         bidirectional: run each layer both ways (D = 2). Default: ``False``.
-        proj_size: accepted for torch's sake, only as 0 (no projection of ``h``). Default: 0.
+        proj_size: if > 0, h is projected to this size: :math:`h_t = (o_t \tanh(c_t)) W_{hr}^T`, with a
+            parameter ``weight_hr_l{k}`` ``(proj_size, H)``; then :math:`H_{out} =` ``proj_size`` is the
+            size of h, of the output and of ``weight_hh`` columns. Default: 0.
         generator: random generator for the initial values and the dropout masks. Default: torch's global one.
         device: device of the parameters. Default: torch's default device.
         dtype: floating-point dtype of the parameters. Default: torch's default dtype.
@@ -748,9 +767,12 @@ class LSTM(RNNBase):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if proj_size != 0:
-            raise ValueError(f"LSTM: proj_size is not supported, expected 0, got {proj_size!r}")
-        self.proj_size = 0
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int):
+            raise TypeError(f"LSTM: expected proj_size to be an int, got {type(proj_size).__name__}")
+        size = check_size("LSTM", "hidden_size", hidden_size)
+        if not 0 <= proj_size < size:
+            raise ValueError(f"LSTM: expected 0 <= proj_size < hidden_size ({size}), got {proj_size}")
+        self.proj_size = proj_size
         super().__init__(
             input_size,
             hidden_size,
@@ -764,11 +786,26 @@ class LSTM(RNNBase):
             dtype=dtype,
         )
 
+    @property
     @override
-    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None) -> None:
+    def _output_size(self) -> int:
+        return self.proj_size or self.hidden_size
+
+    def _weight_hr(self, index: int) -> Parameter | None:
+        """``weight_hr`` of layer-direction ``index``, ``None`` without ``proj_size``."""
+        name = self._names[index].get("weight_hr")
+        found: Parameter | None = None if name is None else getattr(self, name)
+        return found
+
+    @override
+    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None, index: int) -> None:
         assert trace.cells is not None
-        size = self.hidden_size
+        size, weight_hr = self.hidden_size, self._weight_hr(index)
         trace.extra = torch.empty_like(trace.cells[1:])
+        if weight_hr is not None:
+            trace.unprojected = torch.empty_like(trace.extra)
+        unprojected = None if trace.unprojected is None else trace.unprojected.unbind(0)
+        weight_hr_t = torch.empty(0) if weight_hr is None else weight_hr.value.t()
         gates, states, cells = trace.gates.unbind(0), trace.states.unbind(0), trace.cells.unbind(0)
         four = trace.gates.view(*trace.gates.shape[:2], 4, size)
         sig_if, cand, out = four[:, :, :2].unbind(0), four[:, :, 2].unbind(0), four[:, :, 3].unbind(0)
@@ -780,7 +817,11 @@ class LSTM(RNNBase):
             cand[t].tanh_()
             out[t].sigmoid_()
             torch.mul(forget[t], cells[previous], out=cells[new]).addcmul_(in_gate[t], cand[t])
-            torch.mul(out[t], torch.tanh(cells[new], out=tanh_c[t]), out=states[new])
+            if unprojected is None:
+                torch.mul(out[t], torch.tanh(cells[new], out=tanh_c[t]), out=states[new])
+            else:  # h_t = (o tanh(c_t)) W_hr^T
+                torch.mul(out[t], torch.tanh(cells[new], out=tanh_c[t]), out=unprojected[t])
+                torch.mm(unprojected[t], weight_hr_t, out=states[new])
 
     @override
     def _bptt(
@@ -790,6 +831,7 @@ class LSTM(RNNBase):
         final: tuple[Tensor | None, Tensor | None],
         weight_hh: Tensor,
         need_initial: bool,
+        index: int,
     ) -> tuple[Tensor, Tensor, tuple[Tensor | None, Tensor | None]]:
         assert trace.cells is not None and trace.extra is not None
         length, batch, size = trace.gates.shape[0], trace.gates.shape[1], self.hidden_size
@@ -799,7 +841,7 @@ class LSTM(RNNBase):
         # Every step at once: d gate pre-activation = (d c or d h) * factor; factor per gate below.
         # With h = o tanh(c): i' = g i(1-i), f' = c_{t-1} f(1-f), g' = i (1-g^2), o' = tanh(c) o(1-o).
         factor = torch.empty_like(act)
-        hidden = trace.outputs(trace.states)
+        hidden = trace.outputs(trace.states) if trace.unprojected is None else trace.unprojected
         torch.addcmul(act[:, :, :2], act[:, :, :2], act[:, :, :2], value=-1, out=factor[:, :, :2])
         factor[:, :, 0].mul_(g)
         factor[:, :, 1].mul_(trace.previous(trace.cells))
@@ -812,15 +854,25 @@ class LSTM(RNNBase):
         factor_ifg, factor_o = factor[:, :, :3].unbind(0), factor[:, :, 3].unbind(0)
         steps = trace.steps()[::-1]
         grad_h = self._start(upstream, steps[0][0], final[0])
-        grad_c = torch.zeros_like(grad_h) if final[1] is None else final[1].clone()
+        grad_c = tanh_c.new_zeros(tanh_c.shape[1:]) if final[1] is None else final[1].clone()
         grad_c3 = grad_c.unsqueeze(1)
+        weight_hr = self._weight_hr(index)
+        # With proj_size: d h for every step, kept for weight_hr's gradient; d (o tanh c) = d h W_hr.
+        grad_hs = None if weight_hr is None else upstream.new_empty(upstream.shape)
+        grad_m = grad_h if weight_hr is None else grad_c.new_empty(grad_c.shape)
         for position, (t, _, _) in enumerate(steps):
-            grad_c.addcmul_(grad_h, through_h[t])
+            if weight_hr is not None and grad_hs is not None:
+                grad_hs[t].copy_(grad_h)
+                torch.mm(grad_h, weight_hr.value, out=grad_m)
+            grad_c.addcmul_(grad_m, through_h[t])
             torch.mul(factor_ifg[t], grad_c3, out=grad_ifg[t])
-            torch.mul(grad_h, factor_o[t], out=grad_o[t])
+            torch.mul(grad_m, factor_o[t], out=grad_o[t])
             grad_c.mul_(f[t])  # d loss / d c_{t-1}
             if position + 1 < len(steps):
                 torch.addmm(upstream[steps[position + 1][0]], grad[t], weight_hh, out=grad_h)
+        if weight_hr is not None and grad_hs is not None and trace.unprojected is not None:
+            rows, columns = grad_hs.reshape(-1, grad_hs.shape[2]), trace.unprojected.view(-1, size)
+            self._add(weight_hr, torch.mm(rows.t(), columns, out=self._scratch(weight_hr)))
         last = steps[-1][0]
         initial = (torch.mm(grad[last], weight_hh), grad_c) if need_initial else (None, None)
         return grad, grad, initial
@@ -896,7 +948,7 @@ class GRU(RNNBase):
         return torch.addmm(bias_ih.value, flat, weight.t())
 
     @override
-    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None) -> None:
+    def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None, index: int) -> None:
         size = self.hidden_size
         trace.extra = torch.empty_like(trace.gates)
         hidden_proj, states, weight_t = trace.extra.unbind(0), trace.states.unbind(0), weight_hh.t()
@@ -920,6 +972,7 @@ class GRU(RNNBase):
         final: tuple[Tensor | None, Tensor | None],
         weight_hh: Tensor,
         need_initial: bool,
+        index: int,
     ) -> tuple[Tensor, Tensor, tuple[Tensor | None, Tensor | None]]:
         assert trace.extra is not None
         size = self.hidden_size

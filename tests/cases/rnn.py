@@ -41,11 +41,13 @@ def _rnn_cell(act: Callable[[Tensor], Tensor]) -> Cell:
 
 
 def _lstm_cell(x: Tensor, h: Tensor, c: Tensor | None, p: Sequence[Tensor]) -> tuple[Tensor, Tensor | None]:
+    """One LSTM step; with five or three parameters the last is ``weight_hr`` (``proj_size``)."""
     assert c is not None
-    b_ih, b_hh = (p[2], p[3]) if len(p) == 4 else (None, None)
+    b_ih, b_hh = (p[2], p[3]) if len(p) >= 4 else (None, None)
     i, f, g, o = (_affine(x, p[0], b_ih) + _affine(h, p[1], b_hh)).chunk(4, dim=1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
+    h = torch.sigmoid(o) * torch.tanh(c)
+    return (h if len(p) in (2, 4) else torch.mm(h, p[-1].t())), c
 
 
 def _gru_cell(x: Tensor, h: Tensor, c: Tensor | None, p: Sequence[Tensor]) -> tuple[Tensor, Tensor | None]:
@@ -70,6 +72,7 @@ class Setup:
     dropout: float = 0.0
     batched: bool = True
     initial: bool = False
+    proj_size: int = 0
 
     @property
     def directions(self) -> int:
@@ -86,6 +89,10 @@ class Setup:
         """H: 2 to 4, or 5 to 7 for relu, which small layers can leave without a live unit."""
         return d.channels + (4 if self.nonlinearity == "relu" else 1)
 
+    def output_size(self, d: Dims) -> int:
+        """The size of h: ``proj_size``, or H."""
+        return self.proj_size or self.hidden(d)
+
     def input_shape(self, d: Dims) -> Shape:
         # From 2 steps (1 with an initial state): else weight_hh gets no gradient to double.
         length = d.out - 1 if self.initial else d.out
@@ -96,14 +103,16 @@ class Setup:
     def state(self, d: Dims) -> list[Tensor]:
         """The initial state the case sets: ``[h0]`` or ``[h0, c0]``, drawn from ``STATE_SEED``."""
         g = torch.Generator().manual_seed(STATE_SEED)
-        count_, size = self.directions * self.num_layers, self.hidden(d)
-        shape: Shape = (count_, d.batch, size) if self.batched else (count_, size)
-        count = 2 if self.kind == "LSTM" else 1
-        return [torch.randn(shape, generator=g, dtype=torch.float64) for _ in range(count)]
+        count = self.directions * self.num_layers
+        sizes = [self.output_size(d), self.hidden(d)] if self.kind == "LSTM" else [self.output_size(d)]
+        shapes: list[Shape] = [(count, d.batch, size) if self.batched else (count, size) for size in sizes]
+        return [torch.randn(shape, generator=g, dtype=torch.float64) for shape in shapes]
 
     def make(self, d: Dims, g: torch.Generator) -> mn.Module:
         module: mn.RNN | mn.LSTM | mn.GRU
-        extra = {"nonlinearity": self.nonlinearity} if self.kind == "RNN" else {}
+        extra: dict[str, object] = {"nonlinearity": self.nonlinearity} if self.kind == "RNN" else {}
+        if self.proj_size:
+            extra["proj_size"] = self.proj_size
         kinds: dict[str, type[mn.RNN] | type[mn.LSTM] | type[mn.GRU]] = {
             "RNN": mn.RNN,
             "LSTM": mn.LSTM,
@@ -129,7 +138,7 @@ class Setup:
 
     def reference(self, x: Tensor, p: Sequence[Tensor], t: Tensor | None, d: Dims) -> Tensor:
         seq = x.unsqueeze(1) if not self.batched else (x.transpose(0, 1) if self.batch_first else x)
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         states = self.state(d) if self.initial else None
         masks = torch.Generator().manual_seed(DROPOUT_SEED)
         for layer in range(self.num_layers):
@@ -149,9 +158,8 @@ class Setup:
     def _direction(
         self, seq: Tensor, params: Sequence[Tensor], reverse: bool, states: list[Tensor] | None, index: int
     ) -> Tensor:
-        size = params[1].shape[1]
-        h = seq.new_zeros(seq.shape[1], size)
-        c = seq.new_zeros(seq.shape[1], size) if self.kind == "LSTM" else None
+        h = seq.new_zeros(seq.shape[1], params[1].shape[1])
+        c = seq.new_zeros(seq.shape[1], params[1].shape[0] // 4) if self.kind == "LSTM" else None
         if states is not None:
             parts = [s if self.batched else s.unsqueeze(1) for s in states]
             h = parts[0][index]
@@ -194,5 +202,11 @@ CASES: list[ModuleCase] = [
     *_variants("RNN-relu", Setup("RNN", nonlinearity="relu")),
     *_variants("LSTM", Setup("LSTM")),
     *_variants("GRU", Setup("GRU")),
+    _case("LSTM-proj", Setup("LSTM", proj_size=1)),
+    _case(
+        "LSTM-proj-layers2-bidirectional-no-bias",
+        Setup("LSTM", num_layers=2, bidirectional=True, bias=False, proj_size=1),
+    ),
+    _case("LSTM-proj-initial-state", Setup("LSTM", num_layers=2, initial=True, proj_size=1)),
     _case("LSTM-dropout-eval", Setup("LSTM", num_layers=2, dropout=DROPOUT), training=False),
 ]

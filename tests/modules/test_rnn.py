@@ -21,16 +21,22 @@ def _pair(kind: str, **settings: object) -> tuple[mn.Module, nn.Module]:
 
 @pytest.mark.parametrize(
     ("kind", "batch_first", "bidirectional", "batched"),
-    list(itertools.product(KINDS, [False, True], [False, True], [False, True])),
+    list(itertools.product([*KINDS, "LSTM-proj"], [False, True], [False, True], [False, True])),
 )
 def test_states_and_their_gradients_match_torch(
     kind: str, batch_first: bool, bidirectional: bool, batched: bool, generator: torch.Generator
 ) -> None:
-    ours, reference = _pair(kind, num_layers=2, batch_first=batch_first, bidirectional=bidirectional)
+    proj = {"proj_size": 2} if kind == "LSTM-proj" else {}
+    kind = kind.removesuffix("-proj")
+    ours, reference = _pair(kind, num_layers=2, batch_first=batch_first, bidirectional=bidirectional, **proj)
     shape = ((2, 5, 3) if batch_first else (5, 2, 3)) if batched else (5, 3)
-    state_shape = (4 if bidirectional else 2, 2, 4) if batched else (4 if bidirectional else 2, 4)
+    count = 4 if bidirectional else 2
+    sizes = [2 if proj else 4, 4]  # h (the projection's size with proj_size), c
     x = torch.randn(shape, generator=generator).requires_grad_()
-    initial = [torch.randn(state_shape, generator=generator).requires_grad_() for _ in range(2)]
+    initial = [
+        torch.randn((count, 2, size) if batched else (count, size), generator=generator).requires_grad_()
+        for size in sizes
+    ]
     hx = (initial[0], initial[1]) if kind == "LSTM" else initial[0]
     output, final = reference(x, hx)
     finals = list(final) if kind == "LSTM" else [final]
@@ -78,10 +84,10 @@ def test_torch_state_dict_loads_and_names_match() -> None:
 def test_interop_round_trip(kind: str, generator: torch.Generator) -> None:
     ours = getattr(mn, kind)(3, 4, 2, batch_first=True, dtype=torch.float64, generator=generator)
     twin = interop.to_torch(ours)
-    assert type(twin) is getattr(nn, kind) and list(twin.state_dict()) == list(ours.state_dict())
+    assert isinstance(twin, getattr(nn, kind)) and list(twin.state_dict()) == list(ours.state_dict())
     back = interop.from_torch(twin)
     x = torch.randn(2, 5, 3, generator=generator)
-    torch.testing.assert_close(twin(x)[0].detach(), ours(x), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(twin(x).detach(), ours(x), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(back(x), ours(x), rtol=0, atol=0)
 
 
@@ -90,12 +96,14 @@ def test_interop_keeps_relu() -> None:
     assert isinstance(twin, nn.RNN) and twin.nonlinearity == "relu"
 
 
-def test_interop_refuses_proj_size() -> None:
-    with pytest.raises(
-        ValueError,
-        match=r"torch.nn.LSTM has no minitorch_nn counterpart with these settings: LSTM: proj_size is not",
-    ):
-        interop.from_torch(nn.LSTM(3, 4, proj_size=2))
+def test_interop_converts_proj_size(generator: torch.Generator) -> None:
+    reference = nn.LSTM(3, 4, proj_size=2).double()
+    ours = interop.from_torch(reference)
+    assert isinstance(ours, mn.LSTM) and ours.proj_size == 2
+    x = torch.randn(5, 2, 3, generator=generator)
+    torch.testing.assert_close(ours(x), reference(x)[0].detach(), rtol=1e-12, atol=1e-12)
+    twin = interop.to_torch(ours)
+    assert isinstance(twin, nn.LSTM) and twin.proj_size == 2
 
 
 def test_dropout_one_drops_every_upper_layer_input(generator: torch.Generator) -> None:
@@ -134,9 +142,9 @@ def test_shared_copy_has_its_own_caches(generator: torch.Generator) -> None:
             "LSTM: expected bidirectional to be a bool, got int",
         ),
         (
-            lambda: mn.LSTM(3, 4, proj_size=2),
+            lambda: mn.LSTM(3, 4, proj_size=4),
             ValueError,
-            "LSTM: proj_size is not supported, expected 0, got 2",
+            r"LSTM: expected 0 <= proj_size < hidden_size \(4\), got 4",
         ),
     ],
 )
