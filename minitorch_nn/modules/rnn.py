@@ -306,7 +306,9 @@ class RNNBase(Module):
     ) -> _Trace:
         """One layer and direction: the input projection of all steps in one product, then the recurrence."""
         weight_ih, weight_hh, bias_ih, bias_hh = self._parameters_of(index)
-        gates = self._project(flat, weight_ih.value, bias_ih, bias_hh).view(length, batch, -1)
+        gates = self._project(flat, weight_ih.value, bias_ih, bias_hh).view(
+            length, batch, weight_ih.value.shape[0]
+        )
         states = flat.new_empty((length + 1, batch, self._output_size))
         trace = _Trace(reverse, states, gates)
         first = length if reverse else 0
@@ -404,7 +406,7 @@ class RNNBase(Module):
                 )
                 initial_grads[index] = grads
             if grad_x is not None:
-                upstream = grad_x.view(length, batch, -1)
+                upstream = grad_x.view(length, batch, grad_x.shape[1])
                 if record.mask is not None:
                     upstream = upstream * record.mask
         self.grad_initial_state = self._grad_initial(initial_grads, batched) if self._given_initial else None

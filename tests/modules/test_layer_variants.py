@@ -41,7 +41,10 @@ def test_in_place_variants_match_forward_and_backward(case: ModuleCase, generato
     grad_input = module.backward(v).clone()
     grads = [p.grad.clone() for p in module.parameters()]
     module.zero_grad()
-    if isinstance(module, mn.Dropout | mn.MultiheadAttention) and module.generator is not None:
+    if (
+        isinstance(module, mn.Dropout | mn.MultiheadAttention | mn.RNN | mn.LSTM | mn.GRU)
+        and module.generator is not None
+    ):
         module.generator.manual_seed(DROPOUT_SEED)  # draw the same mask again
     assert torch.equal(module.forward_(input.clone()), output)
     assert torch.equal(module.backward_(v.clone()), grad_input)

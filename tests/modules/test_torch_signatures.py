@@ -64,7 +64,22 @@ def _torch_parameters(name: str) -> list[inspect.Parameter]:
     cls = getattr(torch.nn, name)
     if cls.__init__ is torch.nn.Module.__init__:
         return []
+    if issubclass(cls, torch.nn.RNNBase):
+        return _recurrent_parameters(cls)
     return list(inspect.signature(cls.__init__).parameters.values())[1:]
+
+
+def _recurrent_parameters(cls: type[torch.nn.RNNBase]) -> list[inspect.Parameter]:
+    """torch's RNN, LSTM and GRU take ``*args, **kwargs`` and hand them to ``RNNBase.__init__`` after its
+    ``mode``: their signature as torch documents it is that one, with ``nonlinearity`` fourth for RNN
+    and ``proj_size`` for LSTM only."""
+    parameters = list(inspect.signature(torch.nn.RNNBase.__init__).parameters.values())[2:]
+    if cls is not torch.nn.LSTM:
+        parameters = [p for p in parameters if p.name != "proj_size"]
+    if cls is torch.nn.RNN:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        parameters.insert(3, inspect.Parameter("nonlinearity", kind, default="tanh"))
+    return parameters
 
 
 def _our_parameters(name: str) -> list[inspect.Parameter]:
@@ -167,6 +182,11 @@ CONSTRUCTIONS: list[tuple[str, tuple[object, ...], dict[str, object]]] = [
     ("Embedding", (10, 3), {}),
     ("Embedding", (10, 3, -2, 1.5, 1.0, True), {}),
     ("Unflatten", (1, (2, 3)), {}),
+    ("RNN", (3, 4), {}),
+    ("RNN", (3, 4, 2, "relu", False, True, 0.2, True), {}),
+    ("LSTM", (3, 4, 2, True, True, 0.0, True, 2), {}),
+    ("LSTM", (3, 4), {"bias": False}),
+    ("GRU", (3, 4, 3), {"dropout": 0.5, "bidirectional": True}),
 ]
 
 
@@ -187,6 +207,11 @@ REPR_DIFFERENCES: dict[tuple[str, str], str] = {
         "Linear(in_features=3, out_features=4)",
         "Linear(in_features=3, out_features=4, bias=True)",
     ): "the default bias=True is left out, as in every error message and document of the project",
+    (
+        "RNN(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.2, bidirectional=True, "
+        "nonlinearity='relu')",
+        "RNN(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.2, bidirectional=True)",
+    ): "torch's repr leaves the nonlinearity out, so a relu RNN would print as a tanh one",
 }
 
 
