@@ -6,7 +6,9 @@ use the library's ``fit``, and print one line per epoch.
 """
 
 import argparse
-from collections.abc import Sequence
+import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,3 +101,97 @@ def fit(
 def limit(tensors: Sequence[Tensor], count: int | None) -> list[Tensor]:
     """The first ``count`` rows of each tensor (all of them for ``None``)."""
     return [t[:count] for t in tensors]
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int = 0) -> float:
+    """The learning rate of step ``step`` (0-based) of ``total``: a linear warm-up over ``warmup`` steps
+    from ``peak / warmup`` to ``peak``, then a cosine from ``peak`` down to 0 at step ``total``."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(total - warmup, 1)
+    return 0.5 * peak * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def accuracy(model: mn.Module, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
+    """The share of ``images`` whose largest logit is at the label, in evaluation mode (then training)."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        logits = model(images[start : start + batch_size])
+        correct += int((logits.argmax(1) == labels[start : start + batch_size]).sum())
+    model.train()
+    return correct / max(len(images), 1)
+
+
+@dataclass
+class ScheduledTrainer:
+    """A model, its loss and optimizers, and a warm-up + cosine learning rate set before every step.
+
+    Several optimizers share one schedule: for example one AdamW for the weights that decay and one
+    without weight decay for the biases, norms and embeddings.
+    """
+
+    model: mn.Module
+    criterion: mn.Loss
+    optimizers: list[mn.OptimizerBase]
+    peak_lr: float
+    total_steps: int
+    warmup: int = 0
+    step_count: int = 0
+
+    def step(self, images: Tensor, labels: Tensor) -> float:
+        """One training step (zero the gradients, forward, loss, backward, step); return the batch's loss."""
+        lr = cosine_lr(self.step_count, self.total_steps, self.peak_lr, self.warmup)
+        for optimizer in self.optimizers:
+            optimizer.lr = lr
+            optimizer.zero_grad()
+        loss = self.criterion(self.model(images), labels)
+        self.model.accumulate_grad(self.criterion.backward())
+        for optimizer in self.optimizers:
+            optimizer.step()
+        self.step_count += 1
+        return float(loss)
+
+
+@dataclass
+class Run:
+    """What one training run of a sequence example measured."""
+
+    epochs: int
+    train_seconds: float
+    train_loss: list[float]
+    test_accuracy: list[float]
+
+
+def train_epochs(
+    trainer: ScheduledTrainer,
+    train: tuple[Tensor, Tensor],
+    test: tuple[Tensor, Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+    augment: Callable[[Tensor, torch.Generator], Tensor] | None = None,
+) -> Run:
+    """Shuffled mini-batches drawn from ``generator``, each passed through ``augment`` if given (with
+    ``generator``); test accuracy and one printed line per epoch."""
+    images, labels = train
+    run = Run(0, 0.0, [], [])
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(len(images), generator=generator)
+        total = 0.0
+        for i in range(0, len(order), batch_size):
+            index = order[i : i + batch_size]
+            batch = images[index] if augment is None else augment(images[index], generator)
+            total += trainer.step(batch, labels[index]) * len(index)
+        run.train_seconds += time.perf_counter() - start
+        run.epochs = epoch
+        run.train_loss.append(total / max(len(order), 1))
+        run.test_accuracy.append(accuracy(trainer.model, *test))
+        print(
+            f"epoch {epoch:3d}  train loss {run.train_loss[-1]:.4f}  test accuracy "
+            f"{100 * run.test_accuracy[-1]:.2f}%  training {run.train_seconds / 60:.1f} min",
+            flush=True,
+        )
+    return run
