@@ -107,3 +107,15 @@ def test_cosine_lr_warms_up_then_falls_to_zero() -> None:
     assert [common.cosine_lr(s, 10, peak, warmup=2) for s in (0, 1)] == [0.25, 0.5]
     assert common.cosine_lr(6, 10, peak, warmup=2) == pytest.approx(peak * 0.5)  # half way: cos = 0
     assert common.cosine_lr(10, 10, peak, warmup=2) == pytest.approx(0.0)
+
+
+def test_flip_mirrors_about_half_of_the_images_and_keeps_the_others() -> None:
+    images = torch.arange(64 * 28 * 28, dtype=torch.float32).view(64, 1, 28, 28)
+    flipped = vit_example.flip(images, torch.Generator().manual_seed(0))
+    mirrored = [
+        bool(torch.equal(flipped[i, 0, :, j], images[i, 0, :, 27 - j])) for i in range(64) for j in (0,)
+    ]
+    kept = [bool(torch.equal(flipped[i], images[i])) for i in range(64)]
+    assert all(m != k for m, k in zip(mirrored, kept, strict=True))  # each image one or the other
+    assert 16 <= sum(mirrored) <= 48
+    assert torch.equal(images, torch.arange(64 * 28 * 28, dtype=torch.float32).view(64, 1, 28, 28))
