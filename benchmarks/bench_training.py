@@ -14,6 +14,7 @@ weight-gradient products and the input-gradient products that are needed.
     python benchmarks/bench_training.py --peak-memory         # + peak RSS at batch 60000
     python benchmarks/bench_training.py --only e              # one case: (e), the U-Net denoiser
     python benchmarks/bench_training.py --only de --case-memory  # + training memory of (d) and (e)
+    python benchmarks/bench_training.py --only fg             # the sequence networks: LSTM and ViT
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ sys.path.insert(0, str(ROOT / "examples"))
 from cnn_mnist import cnn  # noqa: E402
 from deeper_fashion_mnist import mlp  # noqa: E402
 from denoiser import add_noise, network  # noqa: E402
+from lstm_mnist import lstm_classifier  # noqa: E402
 from resnet_fashion_mnist import resnet  # noqa: E402
+from vit_fashion_mnist import parameter_groups, vit  # noqa: E402
 
 Step = Callable[[], None]
 
@@ -187,6 +190,8 @@ def cases(device: torch.device, quick: bool) -> list[Case]:
     result.append(Case("(c) CNN of examples/cnn_mnist.py, CE, SGD momentum", batch, ours, theirs, None, 1.00))
     result.append(resnet_case(device, quick))
     result.append(denoiser_case(device, quick))
+    result.append(lstm_case(device, quick))
+    result.append(vit_case(device, quick))
     return result
 
 
@@ -225,6 +230,72 @@ def denoiser_case(device: torch.device, quick: bool) -> Case:
     return Case(
         "(e) U-Net denoiser of examples/denoiser.py, MSE, SGD momentum", batch, ours, theirs, None, 1.00
     )
+
+
+def adam_steps(
+    model: mn.Module, x: torch.Tensor, labels: torch.Tensor, decay: list[mn.Parameter], weight_decay: float
+) -> tuple[Step, Step]:
+    """Our step and torch.nn's with cross-entropy and AdamW (lr 1e-3): ``weight_decay`` on the parameters
+    in ``decay``, none on the others, as the sequence examples train (their learning-rate schedule is
+    left out: it is one assignment per step on both sides). AdamW without weight decay is Adam."""
+    model.to(device=x.device)
+    twin = torch_twin(model)
+    decay_ids = {id(p) for p in decay}
+    names = {name for name, p in model.named_parameters() if id(p) in decay_ids}
+    rest = [p for p in model.parameters() if id(p) not in decay_ids]
+    optimizers = [mn.AdamW(decay, lr=1e-3, weight_decay=weight_decay)]
+    if rest:
+        optimizers.append(mn.AdamW(rest, lr=1e-3, weight_decay=0.0))
+    named = dict(twin.named_parameters())
+    torch_optimizer = torch.optim.AdamW(
+        [
+            {"params": [named[n] for n in sorted(names)], "weight_decay": weight_decay},
+            {"params": [q for n, q in named.items() if n not in names], "weight_decay": 0.0},
+        ],
+        lr=1e-3,
+    )
+    criterion, torch_criterion = mn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+
+    def ours() -> None:
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        criterion(model(x), labels)
+        model.accumulate_grad(criterion.backward())
+        for optimizer in optimizers:
+            optimizer.step()
+
+    def theirs() -> None:
+        torch_optimizer.zero_grad()
+        torch_criterion(twin(x), labels).backward()
+        torch_optimizer.step()
+
+    return ours, theirs
+
+
+def lstm_case(device: torch.device, quick: bool) -> Case:
+    """(f) The network of examples/lstm_mnist.py (an LSTM of 128 reading 28 rows of 28 pixels) at batch
+    128: one step of its training (cross-entropy, Adam), against its torch.nn twin, whose ``nn.LSTM``
+    runs its time loop in C++ (and, on a GPU, cuDNN's fused kernels)."""
+    g = torch.Generator().manual_seed(3)
+    batch = 8 if quick else 128
+    x = torch.randn(batch, 1, 28, 28, generator=g).to(device)
+    labels = torch.randint(0, 10, (batch,), generator=g).to(device)
+    model = lstm_classifier(generator=g)
+    ours, theirs = adam_steps(model, x, labels, list(model.parameters()), 0.0)
+    return Case("(f) LSTM of examples/lstm_mnist.py, CE, Adam", batch, ours, theirs, None, 1.00)
+
+
+def vit_case(device: torch.device, quick: bool) -> Case:
+    """(g) The vision transformer of examples/vit_fashion_mnist.py (16 patches, width 64, 4 heads, 4
+    blocks) at batch 128: one step of its training (cross-entropy, AdamW with weight decay 0.05 on the
+    matrices), against its torch.nn twin (torch.nn.MultiheadAttention, LayerNorm, GELU, ...)."""
+    g = torch.Generator().manual_seed(4)
+    batch = 8 if quick else 128
+    x = torch.randn(batch, 1, 28, 28, generator=g).to(device)
+    labels = torch.randint(0, 10, (batch,), generator=g).to(device)
+    model = vit(generator=g)
+    ours, theirs = adam_steps(model, x, labels, parameter_groups(model)[0], 0.05)
+    return Case("(g) ViT of examples/vit_fashion_mnist.py, CE, AdamW", batch, ours, theirs, None, 1.00)
 
 
 def time_per_step(step: Step, repeats: int, device: torch.device) -> float:
