@@ -799,6 +799,27 @@ class LSTM(RNNBase):
         found: Parameter | None = None if name is None else getattr(self, name)
         return found
 
+    # torch's sigmoid runs several times faster than its tanh on CPU, so the loop computes
+    # tanh(x) = 2 sigmoid(2x) - 1: the g rows of the weights and biases are doubled once per
+    # forward (``_doubled``), one sigmoid covers all four gates, and g is mapped back.
+
+    def _doubled(self, weight: Tensor) -> Tensor:
+        """A copy of ``weight`` (or a bias) with the g gate's rows doubled."""
+        size = self.hidden_size
+        copy = weight.clone()
+        copy[2 * size : 3 * size].mul_(2)
+        return copy
+
+    @override
+    def _project(
+        self, flat: Tensor, weight: Tensor, bias_ih: Parameter | None, bias_hh: Parameter | None
+    ) -> Tensor:
+        """``flat @ W_ih^T + b_ih + b_hh`` for every step, the g gate's columns doubled."""
+        weight = self._doubled(weight)
+        if bias_ih is None or bias_hh is None:
+            return torch.mm(flat, weight.t())
+        return torch.addmm(self._doubled(bias_ih.value + bias_hh.value), flat, weight.t())
+
     @override
     def _recur(self, trace: _Trace, weight_hh: Tensor, bias_hh: Tensor | None, index: int) -> None:
         assert trace.cells is not None
@@ -810,19 +831,17 @@ class LSTM(RNNBase):
         weight_hr_t = torch.empty(0) if weight_hr is None else weight_hr.value.t()
         gates, states, cells = trace.gates.unbind(0), trace.states.unbind(0), trace.cells.unbind(0)
         four = trace.gates.view(*trace.gates.shape[:2], 4, size)
-        sig_if, cand, out = four[:, :, :2].unbind(0), four[:, :, 2].unbind(0), four[:, :, 3].unbind(0)
-        in_gate, forget = four[:, :, 0].unbind(0), four[:, :, 1].unbind(0)
-        tanh_c, weight_t = trace.extra.unbind(0), weight_hh.t()
+        in_gate, forget, cand, out = (four[:, :, k].unbind(0) for k in range(4))
+        tanh_c, weight_t = trace.extra.unbind(0), self._doubled(weight_hh).t()
         for t, previous, new in trace.steps():
-            gates[t].addmm_(states[previous], weight_t)
-            sig_if[t].sigmoid_()
-            cand[t].tanh_()
-            out[t].sigmoid_()
+            gates[t].addmm_(states[previous], weight_t).sigmoid_()
+            cand[t].mul_(2).sub_(1)  # g = 2 sigmoid(2 x) - 1 = tanh(x)
             torch.mul(forget[t], cells[previous], out=cells[new]).addcmul_(in_gate[t], cand[t])
+            torch.mul(cells[new], 2, out=tanh_c[t]).sigmoid_().mul_(2).sub_(1)
             if unprojected is None:
-                torch.mul(out[t], torch.tanh(cells[new], out=tanh_c[t]), out=states[new])
+                torch.mul(out[t], tanh_c[t], out=states[new])
             else:  # h_t = (o tanh(c_t)) W_hr^T
-                torch.mul(out[t], torch.tanh(cells[new], out=tanh_c[t]), out=unprojected[t])
+                torch.mul(out[t], tanh_c[t], out=unprojected[t])
                 torch.mm(unprojected[t], weight_hr_t, out=states[new])
 
     @override
