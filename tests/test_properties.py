@@ -1,8 +1,10 @@
 """Property tests: random deep ``Sequential`` networks against a plain-torch reference and torch.autograd.
 
 Hypothesis draws a network: an optional sequence block first (``Unflatten(1, (T, k))``, then one
-of ``Permute``, ``Mean``, ``Select`` or ``PositionalEmbedding`` on the ``(N, T, k)`` tensor, then
-``Flatten(1)``), 1 to 5 hidden blocks, each a ``Linear`` (with or
+of ``Permute``, ``Mean``, ``Select``, ``PositionalEmbedding``, ``RNN`` (tanh or relu), ``LSTM``,
+``GRU`` (hidden size, 1 or 2 layers, bidirectional, batch_first and bias drawn) or
+``MultiheadAttention`` (heads, a divisor of k, bias, is_causal and batch_first drawn) on the
+``(N, T, k)`` tensor, then ``Flatten(1)``), 1 to 5 hidden blocks, each a ``Linear`` (with or
 without bias), an optional ``BatchNorm1d`` in training mode (affine or not, eps drawn), one
 of the package's element-wise activations with drawn settings, and an optional
 ``Dropout`` with a drawn ``p`` and a seeded generator; then a final ``Linear``, a
@@ -12,7 +14,9 @@ class-index or class-probability targets), the input and the target, all float64
 From the same drawn spec the reference restates the whole forward pass as one
 function of the input and the parameter values, in plain torch and
 ``torch.nn.functional`` ops: batch statistics written out, each dropout mask
-redrawn from a fresh generator seeded as the module's. ``torch.autograd``
+redrawn from a fresh generator seeded as the module's, the recurrent layers and the
+attention replayed by the registry's references (``tests/cases/rnn.py``,
+``tests/cases/attention.py``: a loop over time steps, softmax of scaled scores). ``torch.autograd``
 differentiates it. The properties: our loss, input gradient and every
 ``Parameter.grad`` match the reference (rtol 1e-9, atol 1e-11 or 256 ulps of the
 largest gradient inside the network, whichever is larger; examples that evaluate
@@ -35,6 +39,8 @@ from hypothesis import strategies as st
 import minitorch_nn as mn
 from minitorch_nn._types import Tensor
 from minitorch_nn.modules.loss import Reduction
+from tests.cases.attention import Setting, attention
+from tests.cases.rnn import Setup
 
 DTYPE = torch.float64
 RTOL, ATOL = 1e-9, 1e-11
@@ -91,7 +97,9 @@ class Hidden:
     dropout: DropoutSpec | None
 
 
-SequenceKind = Literal["Permute", "Mean", "Select", "PositionalEmbedding"]
+SequenceKind = Literal[
+    "Permute", "Mean", "Select", "PositionalEmbedding", "RNN", "LSTM", "GRU", "MultiheadAttention"
+]
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,17 @@ class SequenceSpec:
     steps: int
     size: int
     index: int  # Select's (may be negative); the others ignore it
+    recurrent: Setup | None = None  # RNN, LSTM, GRU: their settings, as the registry replays them
+    hidden_size: int = 0  # RNN, LSTM, GRU
+    attention: Setting | None = None  # MultiheadAttention: heads, bias, is_causal, batch_first
 
     @property
     def out_features(self) -> int:
-        return self.size if self.kind in ("Mean", "Select") else self.steps * self.size
+        if self.kind in ("Mean", "Select"):
+            return self.size
+        if self.recurrent is not None:
+            return self.steps * self.recurrent.directions * self.hidden_size
+        return self.steps * self.size
 
 
 LossKind = Literal["mse", "class-index", "class-probability"]
@@ -207,18 +222,40 @@ dropouts: st.SearchStrategy[DropoutSpec] = st.builds(
 # factor is at most 3.2. The default eps is covered on non-degenerate data in test_gradients.py.
 batch_norms: st.SearchStrategy[BatchNormSpec] = st.builds(BatchNormSpec, st.booleans(), _values(0.1, 1.0))
 
-SEQUENCE_KINDS: tuple[SequenceKind, ...] = ("Permute", "Mean", "Select", "PositionalEmbedding")
+SEQUENCE_KINDS: tuple[SequenceKind, ...] = (
+    "Permute",
+    "Mean",
+    "Select",
+    "PositionalEmbedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "MultiheadAttention",
+)
+NONLINEARITIES = ("tanh", "relu")
 
 
 @st.composite
 def sequence_blocks(draw: st.DrawFn) -> SequenceSpec:
+    """The sequence block; the tensor it sees is (N, T, k), read as (L, N, H_in) unless batch_first."""
     steps = draw(st.integers(1, 4))
-    return SequenceSpec(
-        draw(st.sampled_from(SEQUENCE_KINDS)),
-        steps,
-        draw(st.integers(1, 3)),
-        draw(st.integers(-steps, steps - 1)),
-    )
+    kind = draw(st.sampled_from(SEQUENCE_KINDS))
+    if kind in ("RNN", "LSTM", "GRU"):
+        recurrent = Setup(
+            kind,
+            nonlinearity=draw(st.sampled_from(NONLINEARITIES)) if kind == "RNN" else "tanh",
+            num_layers=draw(st.integers(1, 2)),
+            bias=draw(st.booleans()),
+            batch_first=draw(st.booleans()),
+            bidirectional=draw(st.booleans()),
+        )
+        size, hidden_size = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        return SequenceSpec(kind, steps, size, 0, recurrent=recurrent, hidden_size=hidden_size)
+    if kind == "MultiheadAttention":
+        heads = draw(st.integers(1, 3))  # k = heads * head_dim: several heads as often as one
+        setting = Setting(heads, draw(st.booleans()), draw(st.booleans()), causal=draw(st.booleans()))
+        return SequenceSpec(kind, steps, heads * draw(st.integers(1, 2)), 0, attention=setting)
+    return SequenceSpec(kind, steps, draw(st.integers(1, 3)), draw(st.integers(-steps, steps - 1)))
 
 
 hidden_blocks: st.SearchStrategy[Hidden] = st.builds(
@@ -310,9 +347,56 @@ def build_model(case: Case) -> mn.Sequential:
     return mn.Sequential(*modules).train()
 
 
+def _recurrent(spec: SequenceSpec, setup: Setup, g: torch.Generator) -> mn.Module:
+    layers, bias, first, both = setup.num_layers, setup.bias, setup.batch_first, setup.bidirectional
+    if setup.kind == "RNN":
+        return mn.RNN(
+            spec.size,
+            spec.hidden_size,
+            layers,
+            nonlinearity=setup.nonlinearity,
+            bias=bias,
+            batch_first=first,
+            bidirectional=both,
+            generator=g,
+            dtype=DTYPE,
+        )
+    kind = mn.LSTM if setup.kind == "LSTM" else mn.GRU
+    return kind(
+        spec.size,
+        spec.hidden_size,
+        layers,
+        bias=bias,
+        batch_first=first,
+        bidirectional=both,
+        generator=g,
+        dtype=DTYPE,
+    )
+
+
+def _attention(spec: SequenceSpec, setting: Setting, g: torch.Generator) -> mn.Module:
+    module = mn.MultiheadAttention(
+        spec.size,
+        setting.heads,
+        bias=setting.bias,
+        batch_first=setting.batch_first,
+        is_causal=setting.causal,
+        generator=g,
+        dtype=DTYPE,
+    )
+    for param in (module.in_proj_bias, module.out_proj.bias):
+        if param is not None:  # torch starts them at zero, where a missing bias term would not show
+            param.value.copy_(torch.randn(param.value.shape, generator=g, dtype=DTYPE))
+    return module
+
+
 def _sequence_modules(spec: SequenceSpec, g: torch.Generator) -> list[mn.Module]:
     middle: mn.Module
-    if spec.kind == "Permute":
+    if spec.recurrent is not None:
+        middle = _recurrent(spec, spec.recurrent, g)
+    elif spec.attention is not None:
+        middle = _attention(spec, spec.attention, g)
+    elif spec.kind == "Permute":
         middle = mn.Permute([0, 2, 1])
     elif spec.kind == "Mean":
         middle = mn.Mean(1)
@@ -326,7 +410,13 @@ def _sequence_modules(spec: SequenceSpec, g: torch.Generator) -> list[mn.Module]
 
 def _sequence_reference(spec: SequenceSpec, x: Tensor, remaining: Iterator[Tensor]) -> Tensor:
     h = x.reshape(x.shape[0], spec.steps, spec.size)
-    if spec.kind == "Permute":
+    if spec.recurrent is not None:
+        setup = spec.recurrent
+        count = (4 if setup.bias else 2) * setup.num_layers * setup.directions
+        h = setup.replay(h, [next(remaining) for _ in range(count)])
+    elif spec.attention is not None:
+        h = attention(h, [next(remaining) for _ in range(4 if spec.attention.bias else 2)], spec.attention)
+    elif spec.kind == "Permute":
         h = h.transpose(1, 2)
     elif spec.kind == "Mean":
         h = h.sum(1) / spec.steps

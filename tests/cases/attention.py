@@ -22,7 +22,7 @@ LN_EPS = 1e-5
 
 
 @dataclass(frozen=True)
-class _Setting:
+class Setting:
     """One MultiheadAttention configuration; the sizes come from ``Dims``."""
 
     heads: int = 2
@@ -49,12 +49,12 @@ def _padding_mask(batch: int, length: int) -> Tensor:
     return (keys >= length - samples % 3) & (keys > 0)
 
 
-def _mask_for(setting: _Setting, batch: int, length: int) -> Tensor:
+def _mask_for(setting: Setting, batch: int, length: int) -> Tensor:
     """The case's key padding mask as ``(N, S)``; unbatched, sample 2's (its last two keys)."""
     return _padding_mask(3, length)[2:] if setting.unbatched else _padding_mask(batch, length)
 
 
-def _make(setting: _Setting) -> Make:
+def _make(setting: Setting) -> Make:
     def make(d: Dims, g: torch.Generator) -> mn.MultiheadAttention:
         module = mn.MultiheadAttention(
             setting.embed(d),
@@ -78,7 +78,7 @@ def _make(setting: _Setting) -> Make:
     return make
 
 
-def attention(x: Tensor, p: Sequence[Tensor], setting: _Setting, d: Dims) -> Tensor:
+def attention(x: Tensor, p: Sequence[Tensor], setting: Setting) -> Tensor:
     """Self-attention of ``x`` (the case's layout) in plain torch: projections, scores, softmax, merge."""
     heads = setting.heads
     xb = x.unsqueeze(0) if setting.unbatched else (x if setting.batch_first else x.transpose(0, 1))
@@ -109,12 +109,12 @@ def attention(x: Tensor, p: Sequence[Tensor], setting: _Setting, d: Dims) -> Ten
     return out[0] if setting.unbatched else (out if setting.batch_first else out.transpose(0, 1))
 
 
-def _case(name: str, setting: _Setting) -> ModuleCase:
+def _case(name: str, setting: Setting) -> ModuleCase:
     return ModuleCase(
         name,
         _make(setting),
         setting.shape,
-        lambda x, p, t, d: attention(x, p, setting, d),
+        lambda x, p, t, d: attention(x, p, setting),
         mode_dependent=bool(setting.dropout),
     )
 
@@ -128,21 +128,21 @@ def _block(d: Dims, g: torch.Generator) -> mn.Sequential:
 
 def _block_reference(x: Tensor, p: Sequence[Tensor], t: Tensor | None, d: Dims) -> Tensor:
     e = x.shape[-1]
-    setting = _Setting(heads=2, batch_first=True)
-    h = x + attention(F.layer_norm(x, (e,), p[0], p[1], LN_EPS), p[2:6], setting, d)
+    setting = Setting(heads=2, batch_first=True)
+    h = x + attention(F.layer_norm(x, (e,), p[0], p[1], LN_EPS), p[2:6], setting)
     inner = F.gelu(F.linear(F.layer_norm(h, (e,), p[6], p[7], LN_EPS), p[8], p[9]))
     return h + F.linear(inner, p[10], p[11])
 
 
 CASES: list[ModuleCase] = [
-    _case("MultiheadAttention", _Setting()),
-    _case("MultiheadAttention-batch_first", _Setting(batch_first=True)),
-    _case("MultiheadAttention-no-bias", _Setting(bias=False)),
-    _case("MultiheadAttention-causal", _Setting(causal=True, batch_first=True)),
-    _case("MultiheadAttention-key_padding_mask", _Setting(padding=True)),
-    _case("MultiheadAttention-unbatched", _Setting(unbatched=True, heads=1)),
-    _case("MultiheadAttention-unbatched-padding", _Setting(unbatched=True, padding=True, causal=True)),
-    _case("MultiheadAttention-dropout", _Setting(dropout=0.3, batch_first=True)),
-    _case("MultiheadAttention-heads", _Setting(heads=4)),
+    _case("MultiheadAttention", Setting()),
+    _case("MultiheadAttention-batch_first", Setting(batch_first=True)),
+    _case("MultiheadAttention-no-bias", Setting(bias=False)),
+    _case("MultiheadAttention-causal", Setting(causal=True, batch_first=True)),
+    _case("MultiheadAttention-key_padding_mask", Setting(padding=True)),
+    _case("MultiheadAttention-unbatched", Setting(unbatched=True, heads=1)),
+    _case("MultiheadAttention-unbatched-padding", Setting(unbatched=True, padding=True, causal=True)),
+    _case("MultiheadAttention-dropout", Setting(dropout=0.3, batch_first=True)),
+    _case("MultiheadAttention-heads", Setting(heads=4)),
     ModuleCase("encoder_block", _block, lambda d: (d.batch, d.channels + 2, 2 * d.out), _block_reference),
 ]

@@ -137,9 +137,12 @@ class Setup:
         return module
 
     def reference(self, x: Tensor, p: Sequence[Tensor], t: Tensor | None, d: Dims) -> Tensor:
+        return self.replay(x, p, self.state(d) if self.initial else None)
+
+    def replay(self, x: Tensor, p: Sequence[Tensor], states: list[Tensor] | None = None) -> Tensor:
+        """The output for input ``x`` and parameters ``p`` (torch's order), from ``states`` or zeros."""
         seq = x.unsqueeze(1) if not self.batched else (x.transpose(0, 1) if self.batch_first else x)
         per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
-        states = self.state(d) if self.initial else None
         masks = torch.Generator().manual_seed(DROPOUT_SEED)
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0:
