@@ -463,7 +463,8 @@ class RNNBase(Module):
         length = trace.gates.shape[0]
         rows = self.gate_count * self.hidden_size
         flat_gates = grad_gates.view(-1, rows)
-        self._add(weight_ih, torch.mm(flat_gates.t(), record.input, out=self._scratch(weight_ih)))
+        # As (input^T dG)^T: with few input features (28 for MNIST rows) faster than dG^T input.
+        self._add(weight_ih, torch.mm(record.input.t(), flat_gates).t())
         if self._given_initial:
             hidden, previous = grad_hidden_gates, trace.previous(trace.states)
         else:  # the first step's previous state is zero: its term is skipped
