@@ -132,15 +132,18 @@ class Sequential(Module):
 
     @override
     def accumulate_grad(self, grad_output: Tensor) -> None:
-        """As ``backward``, but the first child only accumulates: no gradient with respect to the input."""
+        """As ``backward``, but no gradient with respect to the input: the first child with parameters
+        only accumulates, and the children before it (a ``Flatten``, say), which have no gradient to
+        accumulate, are not called."""
         self._backward(grad_output, input_grad=False, owned=False)
 
     def _backward(self, grad_output: Tensor, input_grad: bool, owned: bool) -> Tensor:
         grad = grad_output
-        for index in reversed(range(len(self._modules))):
+        first = 0 if input_grad else self._first_with_parameters()
+        for index in reversed(range(first, len(self._modules))):
             module = self._modules[index]
             try:
-                if index or input_grad:
+                if index > first or input_grad:
                     grad = module.backward_(grad) if owned else module.backward(grad)
                 else:
                     module.accumulate_grad(grad)
@@ -149,6 +152,13 @@ class Sequential(Module):
                 raise
             owned = module.fresh_grad_input
         return grad
+
+    def _first_with_parameters(self) -> int:
+        """The index of the first child that has a parameter (the length if none has)."""
+        for index, module in enumerate(self._modules):
+            if next(iter(module.parameters()), None) is not None:
+                return index
+        return len(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -376,7 +376,7 @@ def test_concat_branch_error_is_noted() -> None:
 
 
 def test_nested_errors_get_one_note_per_level_in_forward_and_backward() -> None:
-    inner = mn.Concat(mn.Identity(), mn.Sequential(mn.Tanh(), Failing(), mn.Linear(3, 3)))
+    inner = mn.Concat(mn.Identity(), mn.Sequential(mn.Linear(3, 3), Failing(), mn.Tanh()))
     model = mn.Sequential(mn.Tanh(), mn.Residual(inner, shortcut=mn.Linear(3, 6)))
     model(torch.zeros(2, 3))
     expected = [
@@ -391,6 +391,25 @@ def test_nested_errors_get_one_note_per_level_in_forward_and_backward() -> None:
     assert _notes(lambda: broken(torch.zeros(2, 3))) == [
         "in Sequential layer [0]", "in Concat branch [1]", "in Residual.body", "in Sequential layer [0]",
     ]  # fmt: skip
+
+
+def test_accumulate_grad_skips_the_children_before_the_first_with_parameters(
+    generator: torch.Generator,
+) -> None:
+    # Failing's backward raises: accumulate_grad must not call it (nothing of it is needed), backward must.
+    layer = mn.Linear(3, 2, generator=generator)
+    model = mn.Sequential(Failing(), mn.Flatten(), layer, mn.Tanh())
+    x, v = torch.randn(4, 3, generator=generator), torch.randn(4, 2, generator=generator)
+    model(x)
+    model.accumulate_grad(v)
+    with torch.enable_grad():
+        weight = layer.weight.value.clone().requires_grad_()
+        bias = layer.bias.value.clone().requires_grad_() if layer.bias is not None else None
+        assert bias is not None
+        expected = torch.autograd.grad(torch.tanh(x @ weight.t() + bias), [weight, bias], grad_outputs=v)
+    torch.testing.assert_close(layer.weight.grad, expected[0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(layer.bias.grad, expected[1], rtol=1e-12, atol=1e-12)
+    assert _notes(lambda: model.backward(v)) == ["in Sequential layer [0]"]
 
 
 def test_residual_shortcut_backward_error_is_noted() -> None:
