@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 import minitorch_nn as mn
-from minitorch_nn._types import Tensor
 from minitorch_nn import interop
+from minitorch_nn._types import Tensor
 from minitorch_nn.interop import TorchConcat, TorchResidual, from_torch, to_torch
 from tests.cases import CASES, ModuleCase
 
