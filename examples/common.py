@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 import minitorch_nn as mn
+from minitorch_nn.data import load_data
 
 
 def parser(
@@ -125,23 +127,22 @@ def accuracy(model: mn.Module, images: Tensor, labels: Tensor, batch_size: int =
 
 @dataclass
 class ScheduledTrainer:
-    """A model, its loss and optimizers, and a warm-up + cosine learning rate set before every step.
+    """A model, its loss and optimizers, and a learning-rate schedule set before every step.
 
-    Several optimizers share one schedule: for example one AdamW for the weights that decay and one
-    without weight decay for the biases, norms and embeddings.
+    ``schedule(step)`` gives the rate of each step (0-based), for example ``cosine_lr`` or the ResNet's
+    one-cycle. Several optimizers share it: for example one for the weights that decay and one without
+    weight decay for the biases, norms and embeddings.
     """
 
     model: mn.Module
     criterion: mn.Loss
     optimizers: list[mn.OptimizerBase]
-    peak_lr: float
-    total_steps: int
-    warmup: int = 0
+    schedule: Callable[[int], float]
     step_count: int = 0
 
     def step(self, images: Tensor, labels: Tensor) -> float:
         """One training step (zero the gradients, forward, loss, backward, step); return the batch's loss."""
-        lr = cosine_lr(self.step_count, self.total_steps, self.peak_lr, self.warmup)
+        lr = self.schedule(self.step_count)
         for optimizer in self.optimizers:
             optimizer.lr = lr
             optimizer.zero_grad()
@@ -151,6 +152,22 @@ class ScheduledTrainer:
             optimizer.step()
         self.step_count += 1
         return float(loss)
+
+
+def image_data(
+    args: argparse.Namespace, dataset: Literal["mnist", "fashion-mnist"]
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """Seed torch and set its threads as ``args`` say (``seed``, ``threads``), then load all of
+    ``dataset`` as normalised ``(N, 1, 28, 28)`` images from ``args.data_dir``, the training set cut to
+    ``args.limit`` and the test set to ``args.test_limit``: ``(train, test)``, each ``(images, labels)``."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train_x, train_y, test_x, test_y = load_data(
+        args.data_dir, dataset=dataset, full=True, normalize=True, flatten=False
+    )
+    train = train_x[: args.limit], train_y[: args.limit]
+    return train, (test_x[: args.test_limit], test_y[: args.test_limit])
 
 
 @dataclass

@@ -23,10 +23,9 @@ import math
 from collections.abc import Sequence
 
 import torch
-from common import Run, ScheduledTrainer, check_args, parser, train_epochs
+from common import Run, ScheduledTrainer, check_args, cosine_lr, image_data, parser, train_epochs
 
 import minitorch_nn as mn
-from minitorch_nn.data import load_data
 
 
 def lstm_classifier(hidden: int = 128, generator: torch.Generator | None = None) -> mn.Sequential:
@@ -41,8 +40,9 @@ def lstm_classifier(hidden: int = 128, generator: torch.Generator | None = None)
 
 def trainer(model: mn.Module, peak_lr: float, total_steps: int) -> ScheduledTrainer:
     """Cross-entropy and Adam, the learning rate along a cosine from ``peak_lr`` to 0."""
+    optimizers: list[mn.OptimizerBase] = [mn.Adam(model.parameters(), lr=peak_lr)]
     return ScheduledTrainer(
-        model, mn.CrossEntropyLoss(), [mn.Adam(model.parameters(), lr=peak_lr)], peak_lr, total_steps
+        model, mn.CrossEntropyLoss(), optimizers, lambda step: cosine_lr(step, total_steps, peak_lr)
     )
 
 
@@ -60,12 +60,7 @@ def main(argv: Sequence[str] | None = None) -> Run:
     check_args(p, args)
     if args.hidden < 1:
         p.error(f"--hidden must be >= 1, got {args.hidden}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_x, train_y, test_x, test_y = load_data(args.data_dir, full=True, normalize=True, flatten=False)
-    train_x, train_y = train_x[: args.limit], train_y[: args.limit]
-    test_x, test_y = test_x[: args.test_limit], test_y[: args.test_limit]
+    (train_x, train_y), (test_x, test_y) = image_data(args, "mnist")
     generator = torch.Generator().manual_seed(args.seed)
     model = lstm_classifier(args.hidden, generator)
     total = args.epochs * math.ceil(len(train_x) / args.batch_size)

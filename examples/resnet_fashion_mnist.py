@@ -31,14 +31,13 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
-from common import check_args, parser
+from common import ScheduledTrainer, check_args, image_data, parser
 from torch import Tensor
 
 import minitorch_nn as mn
-from minitorch_nn.data import load_data
 
 CHANNELS = (24, 48, 96)
 PAD = 2  # pixels of zero padding for the random crops
@@ -117,38 +116,27 @@ def parameter_groups(model: mn.Module) -> tuple[list[mn.Parameter], list[mn.Para
     return decay, rest
 
 
-@dataclass
-class Trainer:
-    """The model, its optimizers and the schedule: one SGD for the decayed weights and one for the rest."""
-
-    model: mn.Sequential
-    peak_lr: float
-    total_steps: int
-    weight_decay: float = 5e-4
-    momentum: float = 0.9
-    criterion: mn.CrossEntropyLoss = field(default_factory=lambda: mn.CrossEntropyLoss(label_smoothing=0.1))
-    step_count: int = 0
-
-    def __post_init__(self) -> None:
-        decay, rest = parameter_groups(self.model)
-        settings = {"lr": self.peak_lr, "momentum": self.momentum, "nesterov": True}
-        self.optimizers = [
-            mn.SGD(decay, weight_decay=self.weight_decay, **settings),  # type: ignore[arg-type]
-            mn.SGD(rest, **settings),  # type: ignore[arg-type]
-        ]
-
-    def step(self, images: Tensor, labels: Tensor) -> float:
-        """One training step; return the batch's loss."""
-        lr = one_cycle(self.step_count, self.total_steps, self.peak_lr)
-        for optimizer in self.optimizers:
-            optimizer.lr = lr
-            optimizer.zero_grad()
-        loss = self.criterion(self.model(images), labels)
-        self.model.accumulate_grad(self.criterion.backward())
-        for optimizer in self.optimizers:
-            optimizer.step()
-        self.step_count += 1
-        return float(loss)
+def trainer(
+    model: mn.Sequential,
+    peak_lr: float,
+    total_steps: int,
+    weight_decay: float = 5e-4,
+    momentum: float = 0.9,
+) -> ScheduledTrainer:
+    """Cross-entropy with label smoothing 0.1, one Nesterov SGD for the decayed weights and one for the
+    rest, the one-cycle learning rate per step."""
+    decay, rest = parameter_groups(model)
+    settings = {"lr": peak_lr, "momentum": momentum, "nesterov": True}
+    optimizers: list[mn.OptimizerBase] = [
+        mn.SGD(decay, weight_decay=weight_decay, **settings),  # type: ignore[arg-type]
+        mn.SGD(rest, **settings),  # type: ignore[arg-type]
+    ]
+    return ScheduledTrainer(
+        model,
+        mn.CrossEntropyLoss(label_smoothing=0.1),
+        optimizers,
+        lambda step: one_cycle(step, total_steps, peak_lr),
+    )
 
 
 def channels_last(images: Tensor) -> Tensor:
@@ -193,18 +181,11 @@ def main(argv: Sequence[str] | None = None) -> Result:
     p = build_parser()
     args = p.parse_args(argv)
     check_args(p, args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_x, train_y, test_x, test_y = load_data(
-        args.data_dir, dataset="fashion-mnist", full=True, normalize=True, flatten=False
-    )
-    train_x, train_y = train_x[: args.limit], train_y[: args.limit]
-    test_x, test_y = test_x[: args.test_limit], test_y[: args.test_limit]
+    (train_x, train_y), (test_x, test_y) = image_data(args, "fashion-mnist")
     generator = torch.Generator().manual_seed(args.seed)
     model = resnet(args.channels, generator=generator).to(memory_format=torch.channels_last)
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
-    trainer = Trainer(model, args.lr, args.epochs * steps_per_epoch)
+    training = trainer(model, args.lr, args.epochs * steps_per_epoch)
     print(
         f"{sum(p.value.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads"
     )
@@ -218,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
         for i in range(0, len(order), args.batch_size):
             index = order[i : i + args.batch_size]
             images = channels_last(augment(train_x[index], generator))
-            total += trainer.step(images, train_y[index]) * len(index)
+            total += training.step(images, train_y[index]) * len(index)
         seconds += time.perf_counter() - start
         losses.append(total / len(order))
         plain, flip = accuracy(model, test_x, test_y)

@@ -29,11 +29,10 @@ import math
 from collections.abc import Sequence
 
 import torch
-from common import Run, ScheduledTrainer, check_args, parser, train_epochs
+from common import Run, ScheduledTrainer, check_args, cosine_lr, image_data, parser, train_epochs
 from torch import Tensor
 
 import minitorch_nn as mn
-from minitorch_nn.data import load_data
 
 PATCH = 7
 TOKENS = (28 // PATCH) ** 2
@@ -91,7 +90,9 @@ def trainer(
         mn.AdamW(decay, lr=peak_lr, weight_decay=weight_decay),
         mn.AdamW(rest, lr=peak_lr, weight_decay=0.0),
     ]
-    return ScheduledTrainer(model, mn.CrossEntropyLoss(), optimizers, peak_lr, total_steps)
+    return ScheduledTrainer(
+        model, mn.CrossEntropyLoss(), optimizers, lambda step: cosine_lr(step, total_steps, peak_lr)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,14 +118,7 @@ def main(argv: Sequence[str] | None = None) -> Run:
         p.error(f"--width must be a multiple of --heads, got {args.width} and {args.heads}")
     if not 0.0 <= args.dropout <= 1.0:
         p.error(f"--dropout must be in [0, 1], got {args.dropout}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_x, train_y, test_x, test_y = load_data(
-        args.data_dir, dataset="fashion-mnist", full=True, normalize=True, flatten=False
-    )
-    train_x, train_y = train_x[: args.limit], train_y[: args.limit]
-    test_x, test_y = test_x[: args.test_limit], test_y[: args.test_limit]
+    (train_x, train_y), (test_x, test_y) = image_data(args, "fashion-mnist")
     generator = torch.Generator().manual_seed(args.seed)
     model = vit(args.width, args.depth, args.heads, args.dropout, generator)
     total = args.epochs * math.ceil(len(train_x) / args.batch_size)

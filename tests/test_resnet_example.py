@@ -44,7 +44,7 @@ def test_same_losses_as_the_torch_nn_twin_for_20_steps(generator: torch.Generato
         **settings,  # type: ignore[arg-type]
     )
     initial = {name: p.value.clone() for name, p in model.named_parameters()}
-    trainer = resnet_example.Trainer(model, peak_lr=0.1, total_steps=20)
+    trainer = resnet_example.trainer(model, peak_lr=0.1, total_steps=20)
     images = torch.randn(20, 8, 1, 28, 28, generator=generator, dtype=torch.float64)
     labels = torch.randint(0, 10, (20, 8), generator=generator)
     ours, theirs = [], []
