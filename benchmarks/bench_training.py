@@ -190,7 +190,7 @@ def cases(device: torch.device, quick: bool) -> list[Case]:
     result.append(Case("(c) CNN of examples/cnn_mnist.py, CE, SGD momentum", batch, ours, theirs, None, 1.00))
     result.append(resnet_case(device, quick))
     result.append(denoiser_case(device, quick))
-    result.append(lstm_case(device, quick))
+    result.extend(lstm_cases(device, quick))
     result.append(vit_case(device, quick))
     return result
 
@@ -272,17 +272,28 @@ def adam_steps(
     return ours, theirs
 
 
-def lstm_case(device: torch.device, quick: bool) -> Case:
+def lstm_cases(device: torch.device, quick: bool) -> list[Case]:
     """(f) The network of examples/lstm_mnist.py (an LSTM of 128 reading 28 rows of 28 pixels) at batch
     128: one step of its training (cross-entropy, Adam), against its torch.nn twin, whose ``nn.LSTM``
-    runs its time loop in C++ (and, on a GPU, cuDNN's fused kernels)."""
+    runs its time loop in C++: on a CPU build with oneDNN, as one fused oneDNN LSTM kernel (on a GPU,
+    cuDNN's). The second row times torch with oneDNN switched off (``torch.backends.mkldnn``), where
+    torch's loop issues ATen's matrix products and elementwise kernels, as ours does from Python."""
     g = torch.Generator().manual_seed(3)
     batch = 8 if quick else 128
     x = torch.randn(batch, 1, 28, 28, generator=g).to(device)
     labels = torch.randint(0, 10, (batch,), generator=g).to(device)
     model = lstm_classifier(generator=g)
     ours, theirs = adam_steps(model, x, labels, list(model.parameters()), 0.0)
-    return Case("(f) LSTM of examples/lstm_mnist.py, CE, Adam", batch, ours, theirs, None, 1.00)
+
+    def theirs_without_onednn() -> None:
+        with torch.backends.mkldnn.flags(enabled=False):
+            theirs()
+
+    name = "(f) LSTM of examples/lstm_mnist.py, CE, Adam"
+    return [
+        Case(name, batch, ours, theirs, None, 1.00),
+        Case(name + "; torch without oneDNN", batch, ours, theirs_without_onednn, None, 1.00),
+    ]
 
 
 def vit_case(device: torch.device, quick: bool) -> Case:
