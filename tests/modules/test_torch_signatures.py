@@ -187,6 +187,8 @@ CONSTRUCTIONS: list[tuple[str, tuple[object, ...], dict[str, object]]] = [
     ("LSTM", (3, 4, 2, True, True, 0.0, True, 2), {}),
     ("LSTM", (3, 4), {"bias": False}),
     ("GRU", (3, 4, 3), {"dropout": 0.5, "bidirectional": True}),
+    ("MultiheadAttention", (8, 2), {}),
+    ("MultiheadAttention", (8, 2, 0.1, False, True, True, None, None, True), {}),
 ]
 
 
@@ -201,6 +203,8 @@ def _id(construction: tuple[str, tuple[object, ...], dict[str, object]]) -> str:
     return f"{name}{args}{kwargs or ''}"
 
 
+REASON_MHA = "torch's repr shows only the out_proj child, not embed_dim or num_heads; ours shows the settings"
+
 # repr texts that differ from torch's on purpose: (ours, torch's) -> the reason.
 REPR_DIFFERENCES: dict[tuple[str, str], str] = {
     (
@@ -212,6 +216,17 @@ REPR_DIFFERENCES: dict[tuple[str, str], str] = {
         "nonlinearity='relu')",
         "RNN(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.2, bidirectional=True)",
     ): "torch's repr leaves the nonlinearity out, so a relu RNN would print as a tanh one",
+    (
+        "MultiheadAttention(embed_dim=8, num_heads=2)",
+        "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, "
+        "out_features=8, bias=True)\n)",
+    ): REASON_MHA,
+    (
+        "MultiheadAttention(embed_dim=8, num_heads=2, dropout=0.1, bias=False, add_bias_kv=True, "
+        "add_zero_attn=True, batch_first=True)",
+        "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, "
+        "out_features=8, bias=False)\n)",
+    ): REASON_MHA,
 }
 
 
