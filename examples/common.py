@@ -154,6 +154,28 @@ class ScheduledTrainer:
         return float(loss)
 
 
+def add_image_flags(p: argparse.ArgumentParser) -> None:
+    """The flags ``image_data`` reads besides ``parser``'s: ``--test-limit`` and ``--threads``."""
+    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+
+
+def split_parameters(
+    model: mn.Module, decayed: Callable[[mn.ModuleBase, str, mn.Parameter], bool]
+) -> tuple[list[mn.Parameter], list[mn.Parameter]]:
+    """The parameters for which ``decayed(module, name, parameter)`` holds (weight decay on), and the rest.
+
+    Each parameter is judged at the module that holds it, under its own name (``"weight"``).
+    """
+    decay: list[mn.Parameter] = []
+    rest: list[mn.Parameter] = []
+    for _, module in model.named_modules():
+        for name, param in module.named_parameters():
+            if "." not in name:  # a child's is judged at the child
+                (decay if decayed(module, name, param) else rest).append(param)
+    return decay, rest
+
+
 def image_data(
     args: argparse.Namespace, dataset: Literal["mnist", "fashion-mnist"]
 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:

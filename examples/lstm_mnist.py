@@ -23,7 +23,16 @@ import math
 from collections.abc import Sequence
 
 import torch
-from common import Run, ScheduledTrainer, check_args, cosine_lr, image_data, parser, train_epochs
+from common import (
+    Run,
+    ScheduledTrainer,
+    add_image_flags,
+    check_args,
+    cosine_lr,
+    image_data,
+    parser,
+    train_epochs,
+)
 
 import minitorch_nn as mn
 
@@ -49,8 +58,7 @@ def trainer(model: mn.Module, peak_lr: float, total_steps: int) -> ScheduledTrai
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "", epochs=6, batch_size=128, lr=2e-3)
     p.add_argument("--hidden", type=int, default=128, help="hidden size of the LSTM (default: 128)")
-    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    add_image_flags(p)
     return p
 
 

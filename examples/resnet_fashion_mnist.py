@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from common import ScheduledTrainer, check_args, image_data, parser
+from common import ScheduledTrainer, add_image_flags, check_args, image_data, parser, split_parameters
 from torch import Tensor
 
 import minitorch_nn as mn
@@ -105,15 +105,8 @@ def augment(images: Tensor, generator: torch.Generator) -> Tensor:
 
 def parameter_groups(model: mn.Module) -> tuple[list[mn.Parameter], list[mn.Parameter]]:
     """The convolution and linear weights (decayed); the rest: biases, BatchNorm's scales and shifts."""
-    decay: list[mn.Parameter] = []
-    rest: list[mn.Parameter] = []
-    for _, module in model.named_modules():
-        for name, param in module.named_parameters():
-            if "." in name:
-                continue  # a child's: counted at the child
-            wanted = name == "weight" and isinstance(module, mn.Conv2d | mn.Linear)
-            (decay if wanted else rest).append(param)
-    return decay, rest
+    kinds = (mn.Conv2d, mn.Linear)
+    return split_parameters(model, lambda module, name, _: name == "weight" and isinstance(module, kinds))
 
 
 def trainer(
@@ -169,11 +162,10 @@ class Result:
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "", epochs=22, batch_size=128, lr=0.2)
     p.add_argument("--channels", type=int, nargs=3, default=list(CHANNELS), help="channels of the 3 stages")
-    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
     p.add_argument(
         "--time-limit", type=float, default=None, help="stop after an epoch past this many minutes"
     )
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    add_image_flags(p)
     return p
 
 

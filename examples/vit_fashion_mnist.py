@@ -29,7 +29,17 @@ import math
 from collections.abc import Sequence
 
 import torch
-from common import Run, ScheduledTrainer, check_args, cosine_lr, image_data, parser, train_epochs
+from common import (
+    Run,
+    ScheduledTrainer,
+    add_image_flags,
+    check_args,
+    cosine_lr,
+    image_data,
+    parser,
+    split_parameters,
+    train_epochs,
+)
 from torch import Tensor
 
 import minitorch_nn as mn
@@ -64,15 +74,11 @@ def vit(
 
 def parameter_groups(model: mn.Module) -> tuple[list[mn.Parameter], list[mn.Parameter]]:
     """The matrices (decayed: patch, attention and MLP weights) and the rest (biases, norms, positions)."""
-    decay: list[mn.Parameter] = []
-    rest: list[mn.Parameter] = []
-    for _, module in model.named_modules():
-        for name, param in module.named_parameters():
-            if "." in name:
-                continue  # a child's: counted at the child
-            wanted = param.value.dim() > 1 and not isinstance(module, mn.PositionalEmbedding)
-            (decay if wanted else rest).append(param)
-    return decay, rest
+
+    def matrix(module: mn.ModuleBase, name: str, param: mn.Parameter) -> bool:
+        return param.value.dim() > 1 and not isinstance(module, mn.PositionalEmbedding)
+
+    return split_parameters(model, matrix)
 
 
 def flip(images: Tensor, generator: torch.Generator) -> Tensor:
@@ -102,8 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heads", type=int, default=4, help="attention heads (default: 4)")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout in the blocks (default: 0)")
     p.add_argument("--no-augment", action="store_true", help="train without random flips")
-    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test images")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    add_image_flags(p)
     return p
 
 
