@@ -109,6 +109,27 @@ MUTATIONS: list[Mutation] = [
         (GRADIENTS,),
     ),
     Mutation(
+        "lstm-bptt-drops-the-forget-gate-carry",
+        "minitorch_nn/modules/rnn.py",
+        "            grad_c.mul_(f[t])  # d loss / d c_{t-1}\n",
+        "            pass  # the carry d c_{t-1} = d c_t f_t left out\n",
+        (GRADIENTS,),
+    ),
+    Mutation(
+        "attention-softmax-jacobian-drops-the-row-sum",
+        "minitorch_nn/modules/attention.py",
+        "grad_s = grad_a.sub_((grad_a * attention).sum(-1, keepdim=True)).mul_(attention)",
+        "grad_s = grad_a.mul_(attention)",
+        (GRADIENTS,),
+    ),
+    Mutation(
+        "embedding-padding-row-gets-a-gradient",
+        "minitorch_nn/modules/sparse.py",
+        "            step[self.padding_idx].zero_()\n",
+        "            pass\n",
+        (GRADIENTS,),
+    ),
+    Mutation(
         "leaky-relu-backward-drops-slope",
         "minitorch_nn/modules/activation.py",
         "return torch.where(saved > 0, grad_output, grad_output * self.negative_slope)",
@@ -118,8 +139,8 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "gelu-backward-drops-pdf-term",
         "minitorch_nn/modules/activation.py",
-        "return grad_output * (cdf + x * pdf)",
-        "return grad_output * cdf",
+        "return cdf.add_(x_pdf).mul_(grad_output)",
+        "return cdf.mul_(grad_output)",
         (GRADIENTS,),
     ),
     Mutation(
