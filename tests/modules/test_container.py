@@ -402,10 +402,10 @@ def test_accumulate_grad_skips_the_children_before_the_first_with_parameters(
     x, v = torch.randn(4, 3, generator=generator), torch.randn(4, 2, generator=generator)
     model(x)
     model.accumulate_grad(v)
+    assert layer.bias is not None
     with torch.enable_grad():
         weight = layer.weight.value.clone().requires_grad_()
-        bias = layer.bias.value.clone().requires_grad_() if layer.bias is not None else None
-        assert bias is not None
+        bias = layer.bias.value.clone().requires_grad_()
         expected = torch.autograd.grad(torch.tanh(x @ weight.t() + bias), [weight, bias], grad_outputs=v)
     torch.testing.assert_close(layer.weight.grad, expected[0], rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(layer.bias.grad, expected[1], rtol=1e-12, atol=1e-12)
