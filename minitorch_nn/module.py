@@ -456,12 +456,12 @@ class ModuleBase(ABC):
         if not tensor.is_floating_point():
             raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
 
-    def _check_like(self, input: Tensor, state: Tensor) -> None:
+    def _check_like(self, input: Tensor, state: Tensor, what: str = "input") -> None:
         """Raise unless ``input`` has the dtype and device of ``state`` (a bare matmul names neither)."""
         if input.dtype != state.dtype:
-            raise TypeError(f"{self!r}: expected input of dtype {state.dtype}, got {input.dtype}")
+            raise TypeError(f"{self!r}: expected {what} of dtype {state.dtype}, got {input.dtype}")
         if input.device != state.device:
-            raise ValueError(f"{self!r}: expected input on device {state.device}, got {input.device}")
+            raise ValueError(f"{self!r}: expected {what} on device {state.device}, got {input.device}")
 
     def _check_pair(self, input: Tensor, target: Tensor) -> None:
         """Raise unless ``input`` and ``target`` are floating point and of one shape."""
@@ -519,6 +519,21 @@ class Module(ModuleBase):
     @abstractmethod
     def backward(self, grad_output: Tensor) -> Tensor:
         """Accumulate parameter gradients and return d loss / d input."""
+
+    def _scratch(self, key: str, like: Tensor) -> Tensor:
+        """A tensor shaped like ``like`` that this module reuses from call to call under ``key``.
+
+        A parameter's gradient for one step is formed in such a tensor and then added into ``grad``:
+        ``addmm_`` or ``index_add_`` straight into ``grad`` would change the last bit of a second
+        backward, and a new tensor per step would allocate a parameter-sized tensor per step. It is
+        made anew when ``like``'s dtype or device changes (after ``to``); ``shared_copy`` starts
+        without any.
+        """
+        scratches: dict[str, Tensor] = vars(self).setdefault("_scratches", {})
+        tensor = scratches.get(key)
+        if tensor is None or tensor.dtype != like.dtype or tensor.device != like.device:
+            tensor = scratches[key] = torch.empty_like(like)
+        return tensor
 
     def forward_(self, input: Tensor) -> Tensor:
         """As ``forward``, but ``input`` may be overwritten: the caller owns it and will not read it again."""

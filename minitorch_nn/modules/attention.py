@@ -20,20 +20,12 @@ from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
 from minitorch_nn.modules.activation import GELU
 from minitorch_nn.modules.container import Residual, Sequential
-from minitorch_nn.modules.dropout import Dropout
+from minitorch_nn.modules.dropout import Dropout, check_probability, dropout_mask
 from minitorch_nn.modules.linear import Linear, check_size
 from minitorch_nn.modules.normalization import LayerNorm
 from minitorch_nn.parameter import Parameter
 
 __all__ = ["MultiheadAttention", "encoder_block"]
-
-
-def _check_probability(owner: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{owner}: expected {name} to be a float, got {type(value).__name__}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{owner}: expected {name} in [0, 1], got {value}")
-    return float(value)
 
 
 class MultiheadAttention(Module):
@@ -150,7 +142,7 @@ class MultiheadAttention(Module):
                 f"{owner}: expected embed_dim divisible by num_heads, got embed_dim={embed_dim}, "
                 f"num_heads={num_heads}"
             )
-        self.dropout = _check_probability(owner, "dropout", dropout)
+        self.dropout = float(check_probability(owner, "dropout", dropout))
         for name, flag in (("bias", bias), ("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
             check_bool(owner, name, flag)
         for name, size in (("kdim", kdim), ("vdim", vdim)):
@@ -373,10 +365,7 @@ class MultiheadAttention(Module):
         """In training with ``dropout > 0``: the scaled 0/1 mask for the attention weights, else ``None``."""
         if not self.training or self.dropout == 0.0:
             return None
-        device = attention.device if self.generator is None else self.generator.device
-        keep = torch.rand(attention.shape, generator=self.generator, device=device, dtype=attention.dtype)
-        scale = 0.0 if self.dropout == 1.0 else 1.0 / (1.0 - self.dropout)
-        return (keep.to(attention.device) >= self.dropout).to(attention.dtype).mul_(scale)
+        return dropout_mask(tuple(attention.shape), self.dropout, attention, self.generator)
 
     def _project(
         self, query: Tensor, key: Tensor, value: Tensor, n: int, length: int, s: int, seq_first: bool

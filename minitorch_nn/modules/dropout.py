@@ -10,7 +10,29 @@ from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Shape, Tensor, shape_str
 from minitorch_nn.module import Module
 
-__all__ = ["Dropout", "Dropout2d"]
+__all__ = ["Dropout", "Dropout2d", "check_probability", "dropout_mask"]
+
+
+def check_probability(owner: str, name: str, value: object) -> float:
+    """``value`` if it is a number in [0, 1] (as given: a repr prints it as torch does); else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{owner}: expected {name} to be a float, got {type(value).__name__}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{owner}: expected {name} in [0, 1], got {value}")
+    return value
+
+
+def dropout_mask(shape: Shape, p: float, like: Tensor, generator: torch.Generator | None) -> Tensor:
+    """A 0/1 mask of ``shape`` that keeps each element with probability ``1 - p``, scaled by
+    :math:`1/(1-p)` (all zeros for ``p = 1``), in ``like``'s dtype and on its device.
+
+    A generator draws on its own device: a CPU generator gives a CUDA model the same masks it gives
+    the CPU one (at the cost of a copy); torch would refuse to mix the two.
+    """
+    device = like.device if generator is None else generator.device
+    keep = torch.rand(shape, generator=generator, device=device, dtype=like.dtype).to(like.device)
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    return (keep >= p).to(like.dtype).mul_(scale)
 
 
 class Dropout(Module):
@@ -50,12 +72,8 @@ class Dropout(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if isinstance(p, bool) or not isinstance(p, int | float):
-            raise TypeError(f"{name}: expected p to be a float, got {type(p).__name__}")
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{name}: expected p in [0, 1], got {p}")
+        self.p = check_probability(name, "p", p)
         check_bool(name, "inplace", inplace)
-        self.p = p  # as given, so that repr prints it as torch does
         self.inplace = inplace
         self.generator = generator
         self._mask: Tensor | None = None
@@ -75,14 +93,7 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._mask = None
             return None
-        # A generator draws on its own device: a CPU generator gives a CUDA model the same masks it
-        # gives the CPU one (at the cost of a copy); torch would refuse to mix the two.
-        device = input.device if self.generator is None else self.generator.device
-        shape = self._mask_shape(input)
-        keep = torch.rand(shape, generator=self.generator, device=device, dtype=input.dtype)
-        keep = keep.to(input.device)
-        scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
-        self._mask = (keep >= self.p).to(input.dtype).mul_(scale)
+        self._mask = dropout_mask(self._mask_shape(input), self.p, input, self.generator)
         return self._mask
 
     @override

@@ -107,7 +107,6 @@ class Linear(Module):
         )
         self._input: Tensor | None = None  # 2-D: the input, or its leading dimensions flattened
         self._leading: torch.Size | None = None  # the leading dimensions of an input that is not 2-D
-        self._scratches: dict[str, Tensor] = {}
 
     @override
     def forward(self, input: Tensor) -> Tensor:
@@ -159,21 +158,12 @@ class Linear(Module):
     def _accumulate(self, grad_output: Tensor) -> None:
         """Add the parameter gradients for a 2-D ``grad_output`` and the cached 2-D input."""
         input = self._cached(self._input)
-        # Each product is formed in a scratch tensor kept across steps, then added: addmm_
-        # into the buffer would change the last bit of a second backward, and a new tensor
-        # each step would allocate a parameter-sized tensor per step.
+        # Each product is formed in a scratch tensor kept across steps, then added (see Module._scratch).
         weight_step = self._scratch("weight", self.weight.grad)
         self.weight.grad.add_(torch.mm(grad_output.t(), input, out=weight_step))
         if self.bias is not None:
             bias_step = self._scratch("bias", self.bias.grad)
             self.bias.grad.add_(torch.sum(grad_output, dim=0, out=bias_step))
-
-    def _scratch(self, name: str, like: Tensor) -> Tensor:
-        """A tensor shaped like ``like``, reused from step to step (made anew after ``to``)."""
-        tensor = self._scratches.get(name)
-        if tensor is None or tensor.dtype != like.dtype or tensor.device != like.device:
-            tensor = self._scratches[name] = torch.empty_like(like)
-        return tensor
 
     @override
     def extra_repr(self) -> str:

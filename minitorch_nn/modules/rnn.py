@@ -26,6 +26,7 @@ from minitorch_nn import init
 from minitorch_nn._arguments import check_bool
 from minitorch_nn._types import Tensor, shape_str
 from minitorch_nn.module import Module
+from minitorch_nn.modules.dropout import check_probability, dropout_mask
 from minitorch_nn.modules.linear import check_size
 from minitorch_nn.parameter import Parameter
 
@@ -124,11 +125,7 @@ class RNNBase(Module):
         self.num_layers = check_size(name, "num_layers", num_layers)
         self.bias = check_bool(name, "bias", bias)
         self.batch_first = check_bool(name, "batch_first", batch_first)
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float):
-            raise TypeError(f"{name}: expected dropout to be a float, got {type(dropout).__name__}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"{name}: expected dropout in [0, 1], got {dropout}")
-        self.dropout = dropout
+        self.dropout = check_probability(name, "dropout", dropout)
         self.bidirectional = check_bool(name, "bidirectional", bidirectional)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
@@ -146,7 +143,6 @@ class RNNBase(Module):
         self._layers: list[_Layer] | None = None
         self._layout: tuple[int, int, bool] | None = None  # (L, N, batched) of the last forward
         self._given_initial = False
-        self._scratches: dict[str, Tensor] = {}
 
     @property
     def _directions(self) -> int:
@@ -273,26 +269,18 @@ class RNNBase(Module):
         views = [part if batched else part.unsqueeze(1) for part in parts]
         return [(views[0][i], views[1][i] if self.has_cell else None) for i in range(shapes[0][0])]
 
-    def _check_state(self, tensor: object, shape: tuple[int, ...], what: str, like: Tensor) -> None:
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"{self!r}: expected {what} to be a torch.Tensor, got {type(tensor).__name__}")
-        if not tensor.is_floating_point():
-            raise TypeError(f"{self!r}: expected a floating-point {what}, got {tensor.dtype}")
+    def _check_state(self, tensor: Tensor, shape: tuple[int, ...], what: str, like: Tensor) -> None:
+        """Raise unless ``tensor`` is a floating-point tensor of ``shape``, ``like``'s dtype and device."""
+        self._check_floating(tensor, what)
         if tuple(tensor.shape) != shape:
             raise ValueError(f"{self!r}: expected {what} of shape {shape}, got {shape_str(tensor)}")
-        if tensor.dtype != like.dtype:
-            raise TypeError(f"{self!r}: expected {what} of dtype {like.dtype}, got {tensor.dtype}")
-        if tensor.device != like.device:
-            raise ValueError(f"{self!r}: expected {what} on device {like.device}, got {tensor.device}")
+        self._check_like(tensor, like, what)
 
     def _mask(self, x: Tensor) -> Tensor | None:
         """Training, ``dropout > 0``, a scaled 0/1 mask of ``x``'s shape ``(L, N, D*H)``; else ``None``."""
         if not self.training or self.dropout == 0.0:
             return None
-        device = x.device if self.generator is None else self.generator.device
-        keep = torch.rand(x.shape, generator=self.generator, device=device, dtype=x.dtype).to(x.device)
-        scale = 0.0 if self.dropout == 1.0 else 1.0 / (1.0 - self.dropout)
-        return (keep >= self.dropout).to(x.dtype).mul_(scale)
+        return dropout_mask(tuple(x.shape), self.dropout, x, self.generator)
 
     def _run(
         self,
@@ -474,14 +462,14 @@ class RNNBase(Module):
             product = torch.mm(
                 hidden.reshape(-1, rows).t(),
                 previous.reshape(-1, self._output_size),
-                out=self._scratch(weight_hh),
+                out=self._grad_scratch(weight_hh),
             )
             self._add(weight_hh, product)
         if bias_ih is not None and bias_hh is not None:
-            sums = torch.sum(flat_gates, dim=0, out=self._scratch(bias_ih))
+            sums = torch.sum(flat_gates, dim=0, out=self._grad_scratch(bias_ih))
             self._add(bias_ih, sums)
             if grad_hidden_gates is not grad_gates:
-                sums = torch.sum(grad_hidden_gates.view(-1, rows), dim=0, out=self._scratch(bias_hh))
+                sums = torch.sum(grad_hidden_gates.view(-1, rows), dim=0, out=self._grad_scratch(bias_hh))
             self._add(bias_hh, sums)
         if not wanted:
             return None, initial
@@ -512,13 +500,9 @@ class RNNBase(Module):
         """d loss / d h at the first step backward: the output's gradient plus the final state's."""
         return upstream[t].clone() if final is None else torch.add(upstream[t], final)
 
-    def _scratch(self, param: Parameter) -> Tensor:
-        """A tensor shaped like ``param.grad``, reused from step to step (made anew after ``to``)."""
-        key = str(id(param))
-        tensor = self._scratches.get(key)
-        if tensor is None or tensor.dtype != param.grad.dtype or tensor.device != param.grad.device:
-            tensor = self._scratches[key] = torch.empty_like(param.grad)
-        return tensor
+    def _grad_scratch(self, param: Parameter) -> Tensor:
+        """The scratch tensor (``Module._scratch``) for one step's gradient of ``param``."""
+        return self._scratch(str(id(param)), param.grad)
 
     @staticmethod
     def _add(param: Parameter, step: Tensor) -> None:
@@ -894,7 +878,7 @@ class LSTM(RNNBase):
                 torch.addmm(upstream[steps[position + 1][0]], grad[t], weight_hh, out=grad_h)
         if weight_hr is not None and grad_hs is not None and trace.unprojected is not None:
             rows, columns = grad_hs.reshape(-1, grad_hs.shape[2]), trace.unprojected.view(-1, size)
-            self._add(weight_hr, torch.mm(rows.t(), columns, out=self._scratch(weight_hr)))
+            self._add(weight_hr, torch.mm(rows.t(), columns, out=self._grad_scratch(weight_hr)))
         last = steps[-1][0]
         initial = (torch.mm(grad[last], weight_hh), grad_c) if need_initial else (None, None)
         return grad, grad, initial

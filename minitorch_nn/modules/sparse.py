@@ -124,7 +124,6 @@ class Embedding(Module):
         self.sparse = False
         self.weight = Parameter(self._initial(_weight, generator, device, dtype))
         self._input: Tensor | None = None
-        self._scratch: Tensor | None = None  # the step's gradient, formed here and then added
 
     @override
     def forward(self, input: Tensor) -> Tensor:
@@ -191,11 +190,8 @@ class Embedding(Module):
         input = self._cached(self._input)
         self._check_grad_output(grad_output, (*input.shape, self.embedding_dim))
         grad = self.weight.grad
-        # The step's gradient is formed in a scratch table and then added, so that a second backward
-        # gives exactly twice the first (index_add_ straight into grad would round differently).
-        step = self._scratch
-        if step is None or step.dtype != grad.dtype or step.device != grad.device:
-            step = self._scratch = torch.empty_like(grad)
+        # The step's gradient is formed in a scratch table and then added (see Module._scratch).
+        step = self._scratch("weight", grad)
         step.zero_().index_add_(0, input.reshape(-1), grad_output.reshape(-1, self.embedding_dim))
         if self.scale_grad_by_freq:  # each position's gradient divided by its index's count in the batch
             counts = torch.bincount(input.reshape(-1), minlength=self.num_embeddings).clamp_(min=1)
