@@ -527,7 +527,8 @@ class Module(ModuleBase):
         ``addmm_`` or ``index_add_`` straight into ``grad`` would change the last bit of a second
         backward, and a new tensor per step would allocate a parameter-sized tensor per step. It is
         made anew when ``like``'s dtype or device changes (after ``to``); ``shared_copy`` starts
-        without any.
+        without any. A module that uses it sets ``self._scratches = {}`` in ``__init__``, so that its
+        attributes do not change with training (the dict is made here otherwise).
         """
         scratches: dict[str, Tensor] = vars(self).setdefault("_scratches", {})
         tensor = scratches.get(key)

@@ -107,6 +107,7 @@ class Linear(Module):
         )
         self._input: Tensor | None = None  # 2-D: the input, or its leading dimensions flattened
         self._leading: torch.Size | None = None  # the leading dimensions of an input that is not 2-D
+        self._scratches: dict[str, Tensor] = {}  # see Module._scratch
 
     @override
     def forward(self, input: Tensor) -> Tensor:

@@ -143,6 +143,7 @@ class RNNBase(Module):
         self._layers: list[_Layer] | None = None
         self._layout: tuple[int, int, bool] | None = None  # (L, N, batched) of the last forward
         self._given_initial = False
+        self._scratches: dict[str, Tensor] = {}  # see Module._scratch
 
     @property
     def _directions(self) -> int:

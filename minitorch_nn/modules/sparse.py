@@ -110,6 +110,7 @@ class Embedding(Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
+        self._scratches: dict[str, Tensor] = {}  # see Module._scratch
         self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         self.padding_idx = _padding_index(padding_idx, num_embeddings)
